@@ -1,0 +1,45 @@
+# One entry point for developers and CI. Every target creates what it needs.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+PYTHON3 ?= python3
+RUNTIME := handler.py github_client collectors datalogger
+
+.PHONY: setup test lint unit docs demo bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON3) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed
+
+## The whole suite: static checks, every test, the docs build.
+test: setup lint unit docs
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check $(RUNTIME) tests bench scripts
+	$(VENV)/bin/mypy
+	$(VENV)/bin/bandit --quiet --recursive --configfile pyproject.toml $(RUNTIME)
+
+unit: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(PY) -m pytest
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+
+## A first run on a built-in sample organisation: no GitHub App, no AWS account.
+demo: setup
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(PY) scripts/demo.py
+
+## Requests, wall time and memory at organisation scale (N=2000 by default).
+bench: $(VENV)/.installed
+	$(PY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules .serverless .requirements-cache output site .pytest_cache .mypy_cache .ruff_cache
