@@ -37,11 +37,13 @@ KEY_SOURCES = ("GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE", "AWS_SEC
 EVENT_KEYS = ("org", "write_to_s3", "collections")
 
 # features.<flag> -> collection name used in outputs and the run summary
-FEATURE_OF_COLLECTION = {
-    "repositories": "repository_collection",
-    "dependabot": "dependabot_collection",
-    "secret_scanning": "secret_scanning_collection",  # nosec B105 - a key name
-}
+FEATURE_OF_COLLECTION = dict(
+    zip(
+        COLLECTIONS,
+        ("repository_collection", "dependabot_collection", "secret_scanning_collection"),
+        strict=True,
+    )
+)
 FEATURE_KEYS = (
     "repository_collection",
     "dependabot_collection",

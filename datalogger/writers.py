@@ -18,21 +18,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from datalogger.config import COLLECTIONS
 from datalogger.errors import WriteError
 
 logger = logging.getLogger(__name__)
 
-REPOSITORIES_FILE = "repositories.json"
-DEPENDABOT_FILE = "dependabot.json"
-SECRET_SCANNING_FILE = "secret_scanning.json"  # noqa: S105  # nosec B105 - a file name
 SUMMARY_FILE = "run_summary.json"
 CONTENT_TYPE = "application/json"
 
-DATASET_FILES = {
-    "repositories": REPOSITORIES_FILE,
-    "dependabot": DEPENDABOT_FILE,
-    "secret_scanning": SECRET_SCANNING_FILE,
-}
+# repositories.json, dependabot.json, secret_scanning.json
+DATASET_FILES = {collection: f"{collection}.json" for collection in COLLECTIONS}
 
 # The documented order of each dataset (interface.md "Outputs").
 _SORT_FIELDS: dict[str, tuple[str, ...]] = {
