@@ -1,0 +1,71 @@
+"""What GitHub says about a repository and the people behind it, before any judgement.
+
+The collectors fill these dataclasses; :mod:`collectors.policy` judges them.
+Nothing here is derived from a check: a field holds what GitHub answered, and
+``None`` where GitHub would not say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BLOB = "blob"
+TREE = "tree"
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a directory at the default branch's HEAD."""
+
+    name: str
+    type: str  # "blob" (file or symlink), "tree" (directory), "commit" (submodule)
+
+
+@dataclass(frozen=True)
+class PullRequestAuthor:
+    """The author of an open pull request (a deleted account has none: ``None``)."""
+
+    typename: str  # GraphQL __typename: "User", "Bot", "Mannequin", "Organization", ...
+    login: str
+
+
+@dataclass(frozen=True)
+class RepoFacts:
+    """Everything the 14 checks need about one repository."""
+
+    name: str
+    visibility: str  # "PUBLIC" | "PRIVATE" | "INTERNAL"
+    url: str
+    created_at: str  # as GitHub returns it, e.g. "2020-01-01T00:00:00Z"
+    pushed_at: str | None  # None: never pushed
+    is_empty: bool  # no default branch, so no commits and no files
+    # One flag per branch (every page): a branch protection rule or a ruleset applies.
+    branches_protected: tuple[bool, ...]
+    # The latest commits of the default branch, newest first: the signature's
+    # ``isValid``, or None when the commit has no signature.
+    commit_signatures: tuple[bool | None, ...]
+    root_entries: tuple[TreeEntry, ...]
+    github_entries: tuple[TreeEntry, ...]  # .github/ (empty when absent)
+    docs_entries: tuple[TreeEntry, ...]  # docs/ (empty when absent)
+    # Owners of the CODEOWNERS file GitHub uses (.github/, then root, then
+    # docs/); None when there is no such file.
+    codeowners_owners: tuple[str, ...] | None
+    # Authors of every open pull request; None for a deleted account.
+    pull_request_authors: tuple[PullRequestAuthor | None, ...]
+    vulnerability_alerts_enabled: bool
+    # security_and_analysis statuses from the REST listing; None: not revealed.
+    secret_scanning: str | None
+    push_protection: str | None
+
+
+@dataclass(frozen=True)
+class PeopleFacts:
+    """What the organisation says about people, looked up once per run.
+
+    Logins and owners are lower case. ``members`` is None when it was not
+    needed (no open pull request had a human author).
+    """
+
+    members: frozenset[str] | None
+    # CODEOWNERS owners ("@user", "@org/team") that give a point of contact.
+    owners_with_contact: frozenset[str]
