@@ -1,0 +1,320 @@
+"""The demo's built-in sample organisation, ``acme-demo``.
+
+A few dozen repositories with the mix a real organisation has: compliant
+services, forgotten prototypes, public libraries missing a licence, feature
+branches nobody protected, pull requests from contractors and bots, a
+CODEOWNERS file whose owners nobody can reach, an empty repository, archived
+ones, and Dependabot / secret scanning alerts both fresh and overdue.
+
+Deterministic: every timestamp is a whole number of days before midnight UTC
+of the given day (today by default), so ages, and therefore every dataset,
+stay the same all day and meaningful on any date.
+
+``python -m tests.fake_github --org tests.fake_github.sample_org:build`` serves it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from tests.fake_github.model import (
+    Branch,
+    Commit,
+    DependabotAlert,
+    Organization,
+    PullRequest,
+    Repository,
+    SecretScanningAlert,
+    Team,
+    User,
+)
+
+ORG = "acme-demo"
+
+# Org members; "alice" and "carol" have a verified-domain email, so a
+# CODEOWNERS entry naming them (or a team they maintain) gives a contact.
+_MEMBERS = ("alice", "bob", "carol", "dave", "erin", "frank")
+_VERIFIED = {"alice": ["alice@acme-demo.example"], "carol": ["carol@acme-demo.example"]}
+_OUTSIDERS = ("contractor-joe", "mallory-ext")
+
+# ago(days) -> the ISO timestamp that many whole days before the sample's day.
+_Ago = Callable[[int], str]
+
+_COMPLIANT_FILES_BASE = {
+    "README.md": "# Service\n",
+    ".gitignore": "__pycache__/\n",
+    ".github/CODEOWNERS": f"* @{ORG}/platform\n",
+}
+
+
+def build() -> Organization:
+    """The sample organisation as of today (midnight UTC)."""
+    return build_for(datetime.now(UTC))
+
+
+def build_for(now: datetime) -> Organization:
+    """The sample organisation with every date counted back from ``now``'s day."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def ago(days: int) -> str:
+        return (day - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    repos = _compliant_services(ago) + _problem_repositories(ago)
+    return Organization(
+        login=ORG,
+        repositories=sorted(repos, key=lambda repo: repo.name.lower()),
+        members=set(_MEMBERS),
+        teams=[
+            Team("platform", maintainers=["alice"], members=["bob", "dave"]),
+            Team("web", maintainers=["carol"], members=["erin"]),
+            Team("data", maintainers=["frank"], members=["dave"]),
+        ],
+        users=_users(),
+        dependabot_alerts=_dependabot_alerts(ago),
+        secret_scanning_alerts=_secret_scanning_alerts(ago),
+    )
+
+
+def _users() -> dict[str, User]:
+    users = {login: User(login, verified_emails=_VERIFIED.get(login, [])) for login in _MEMBERS}
+    users.update({login: User(login) for login in _OUTSIDERS})
+    users["dependabot[bot]"] = User("dependabot[bot]", type="Bot")
+    users["renovate[bot]"] = User("renovate[bot]", type="Bot")
+    return users
+
+
+def _oid(repo: str, index: int) -> str:
+    return hashlib.sha1(f"{repo}/{index}".encode(), usedforsecurity=False).hexdigest()
+
+
+def _signed_history(repo: str, count: int = 20) -> list[Commit]:
+    return [Commit(_oid(repo, i), "valid") for i in range(count)]
+
+
+def _service(name: str, ago: _Ago, **overrides: object) -> Repository:
+    """A repository that passes every check unless ``overrides`` say otherwise."""
+    visibility = str(overrides.get("visibility", "private"))
+    files = dict(_COMPLIANT_FILES_BASE)
+    files["LICENSE" if visibility == "public" else "PIRR.md"] = "See the policy wiki.\n"
+    fields: dict[str, object] = {
+        "visibility": visibility,
+        "created_at": ago(900),
+        "pushed_at": ago(3),
+        "branches": [Branch("main", protection_rule=True), Branch("release", ruleset=True)],
+        "commits": _signed_history(name),
+        "files": files,
+        "pull_requests": [PullRequest(7, "bob"), PullRequest(8, "dependabot", author_type="Bot")],
+    }
+    fields.update(overrides)
+    return Repository(name, **fields)  # type: ignore[arg-type]  # checked by the dataclass
+
+
+def _compliant_services(ago: _Ago) -> list[Repository]:
+    names = [
+        "billing-api",
+        "checkout-web",
+        "identity-service",
+        "inventory-api",
+        "notifications",
+        "payments-gateway",
+        "search-indexer",
+        "shipping-api",
+        "ledger",
+        "feature-flags",
+        "metrics-exporter",
+        "terraform-modules",
+    ]
+    repos = [_service(name, ago, created_at=ago(400 + 37 * i)) for i, name in enumerate(names)]
+    repos.append(
+        _service(
+            "design-system",
+            ago,
+            visibility="public",
+            files={
+                "README.md": "# Design system\n",
+                "LICENSE": "Apache-2.0\n",
+                ".gitignore": "node_modules/\n",
+                ".github/CODEOWNERS": f"* @{ORG}/web\n",
+            },
+        )
+    )
+    repos.append(
+        _service(
+            "handbook",
+            ago,
+            visibility="internal",
+            files={
+                "docs/README.md": "# Handbook\n",
+                "PIRR.md": "Reviewed.\n",
+                ".gitignore": "site/\n",
+                "docs/CODEOWNERS": "* @carol\n",
+            },
+        )
+    )
+    return repos
+
+
+def _problem_repositories(ago: _Ago) -> list[Repository]:
+    files = _COMPLIANT_FILES_BASE
+    return [
+        # Last pushed three years ago.
+        _service("legacy-reports", ago, pushed_at=ago(3 * 365 + 10), created_at=ago(2000)),
+        # Abandoned two years ago, a week after it was created.
+        _service("hackathon-2023", ago, pushed_at=ago(790), created_at=ago(800)),
+        # Feature branches without protection (one of several pages' worth).
+        _service(
+            "mobile-app",
+            ago,
+            branches=[Branch("main", protection_rule=True)]
+            + [Branch(f"feature/screen-{i:02d}") for i in range(12)],
+        ),
+        _service("data-pipeline", ago, branches=[Branch("main"), Branch("dev")]),
+        # Unsigned and badly signed commits among the latest 15.
+        _service(
+            "ml-models",
+            ago,
+            commits=[Commit(_oid("ml-models", 0), None), *_signed_history("ml-models")[1:]],
+        ),
+        _service(
+            "batch-jobs",
+            ago,
+            commits=[
+                Commit(commit.oid, "invalid" if i == 9 else commit.signature)
+                for i, commit in enumerate(_signed_history("batch-jobs"))
+            ],
+        ),
+        # Files missing.
+        _service(
+            "scratchpad",
+            ago,
+            files={".gitignore": "*\n", "PIRR.md": "x\n", ".github/CODEOWNERS": "* @alice\n"},
+        ),
+        _service(
+            "open-sdk",
+            ago,
+            visibility="public",
+            files={"README.md": "# SDK\n", ".gitignore": "dist/\n", "CODEOWNERS": "* @alice\n"},
+        ),
+        _service(
+            "vendor-portal",
+            ago,
+            files={
+                "README.md": "# Portal\n",
+                ".gitignore": "x\n",
+                ".github/CODEOWNERS": "* @bob\n",
+            },
+        ),
+        _service(
+            "infra-scripts",
+            ago,
+            files={"README.md": "# Scripts\n", "PIRR.md": "x\n"},
+        ),
+        # CODEOWNERS present but nobody reachable: bob and the data team's
+        # maintainer have no verified-domain email; e-mail owners do not count.
+        _service(
+            "analytics-dashboard",
+            ago,
+            files={
+                **files,
+                ".github/CODEOWNERS": f"# owners\n* @bob @{ORG}/data ops@acme-demo.example\n",
+            },
+        ),
+        # Open pull requests from people outside the organisation.
+        _service(
+            "docs-site",
+            ago,
+            visibility="public",
+            files={**files, "LICENSE": "CC-BY-4.0\n"},
+            pull_requests=[
+                PullRequest(41, "contractor-joe"),
+                PullRequest(42, "renovate", author_type="Bot"),
+                PullRequest(43, None),
+            ],
+        ),
+        _service(
+            "partner-integration",
+            ago,
+            pull_requests=[PullRequest(3, "mallory-ext"), PullRequest(4, "alice")],
+        ),
+        # Names outside [a-z0-9_-].
+        _service("CustomerPortal", ago),
+        _service("legacy.tools", ago),
+        # Public repositories with GitHub's secret protection switched off.
+        _service(
+            "cli-tool",
+            ago,
+            visibility="public",
+            secret_scanning="disabled",
+            push_protection="disabled",
+        ),
+        _service("website", ago, visibility="public", push_protection="disabled"),
+        # Dependabot alerts switched off.
+        _service("edge-proxy", ago, vulnerability_alerts=False),
+        # A fork and a template (both audited like any repository).
+        _service(
+            "forked-lib", ago, visibility="public", fork=True, files={**files, "LICENSE": "MIT\n"}
+        ),
+        _service("service-template", ago, is_template=True),
+        # An empty repository: no commits, no branches, no files.
+        Repository(
+            "new-service",
+            created_at=ago(6),
+            pushed_at=None,
+            default_branch=None,
+            branches=[],
+            vulnerability_alerts=True,
+        ),
+        # Archived: not in repositories.json, but their alerts still count.
+        _service("old-monolith", ago, archived=True, pushed_at=ago(1500)),
+        _service("flash-site", ago, archived=True, visibility="public", pushed_at=ago(2500)),
+    ]
+
+
+def _dependabot_alerts(ago: _Ago) -> list[DependabotAlert]:
+    # (repository, severity, age in days, state); thresholds in config.json are
+    # critical 5, high 15, medium 60, low 90 days.
+    rows = [
+        ("billing-api", "critical", 2, "open"),
+        ("billing-api", "critical", 12, "open"),
+        ("checkout-web", "high", 40, "open"),
+        ("checkout-web", "high", 5, "open"),
+        ("checkout-web", "medium", 75, "open"),
+        ("data-pipeline", "low", 200, "open"),
+        ("data-pipeline", "low", 30, "open"),
+        ("legacy-reports", "critical", 420, "open"),
+        ("legacy-reports", "high", 380, "open"),
+        ("mobile-app", "medium", 20, "open"),
+        ("mobile-app", "high", 90, "fixed"),
+        ("old-monolith", "critical", 700, "open"),
+        ("old-monolith", "medium", 640, "dismissed"),
+        ("payments-gateway", "critical", 6, "open"),
+        ("website", "low", 91, "open"),
+    ]
+    return [
+        DependabotAlert(number, repository, severity, ago(days), state)
+        for number, (repository, severity, days, state) in enumerate(rows, start=1)
+    ]
+
+
+def _secret_scanning_alerts(ago: _Ago) -> list[SecretScanningAlert]:
+    # (repository, age in days, state, secret type); threshold 5 days.
+    rows = [
+        ("docs-site", 2, "open", "github_personal_access_token"),
+        ("scratchpad", 45, "open", "aws_access_key_id"),
+        ("infra-scripts", 9, "open", "slack_incoming_webhook_url"),
+        ("infra-scripts", 300, "resolved", "github_personal_access_token"),
+        ("flash-site", 1200, "open", "google_api_key"),
+    ]
+    return [
+        SecretScanningAlert(
+            number,
+            repository,
+            ago(days),
+            secret=f"demo-sample-secret-{number}-not-real",
+            secret_type=secret_type,
+            state=state,
+        )
+        for number, (repository, days, state, secret_type) in enumerate(rows, start=1)
+    ]
