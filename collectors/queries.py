@@ -1,0 +1,135 @@
+"""The GraphQL documents the collectors send, built from small literal pieces.
+
+Repository names, team slugs and logins travel as variables (``$n0``, ``$s0``,
+``$l0``), never spliced into the text, so a batch's query text depends only on
+its size: GitHub (and the test fake) parse and validate each shape once. Every
+document here is validated against GitHub's published schema in
+tests/test_collectors_queries.py.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+PAGE_SIZE: Final = 100
+
+_PAGE_INFO: Final = "pageInfo { hasNextPage endCursor }"
+_BRANCH_NODES: Final = "nodes { name branchProtectionRule { id } rules(first: 1) { totalCount } }"
+_PR_NODES: Final = "nodes { author { __typename login } }"
+_TREE: Final = "{ __typename ... on Tree { entries { name type } } }"
+_BLOB: Final = "{ __typename ... on Blob { text } }"
+
+# Aliases of the directory and CODEOWNERS lookups, in GitHub's CODEOWNERS order.
+TREE_ALIASES: Final = {"root": "HEAD:", "dotGithub": "HEAD:.github", "docs": "HEAD:docs"}
+CODEOWNERS_ALIASES: Final = {
+    "codeownersGithub": "HEAD:.github/CODEOWNERS",
+    "codeownersRoot": "HEAD:CODEOWNERS",
+    "codeownersDocs": "HEAD:docs/CODEOWNERS",
+}
+
+
+def branches_connection(after_variable: str | None = None) -> str:
+    """``refs`` over the branches, first page or after a cursor variable."""
+    after = f", after: ${after_variable}" if after_variable else ""
+    return (
+        f'refs(refPrefix: "refs/heads/", first: {PAGE_SIZE}{after}) '
+        f"{{ totalCount {_PAGE_INFO} {_BRANCH_NODES} }}"
+    )
+
+
+def pull_requests_connection(after_variable: str | None = None) -> str:
+    """Open pull requests' authors, first page or after a cursor variable."""
+    after = f", after: ${after_variable}" if after_variable else ""
+    return (
+        f"pullRequests(states: OPEN, first: {PAGE_SIZE}{after}) "
+        f"{{ totalCount {_PAGE_INFO} {_PR_NODES} }}"
+    )
+
+
+def history_selection(signed_commit_number: int) -> str:
+    """The default branch's latest commits' signature validity (nothing when N is 0)."""
+    if signed_commit_number <= 0:
+        return "defaultBranchRef { name }"
+    return (
+        "defaultBranchRef { name target { ... on Commit { "
+        f"history(first: {signed_commit_number}) {{ nodes {{ signature {{ isValid }} }} }} }} }} }}"
+    )
+
+
+def repository_facts_selection(signed_commit_number: int) -> str:
+    """Everything one repository's checks need, in one selection set."""
+    objects = [
+        f'{alias}: object(expression: "{expr}") {_TREE}' for alias, expr in TREE_ALIASES.items()
+    ]
+    blobs = [
+        f'{alias}: object(expression: "{expr}") {_BLOB}'
+        for alias, expr in CODEOWNERS_ALIASES.items()
+    ]
+    return " ".join(
+        [
+            "{ name visibility isEmpty createdAt pushedAt hasVulnerabilityAlertsEnabled",
+            branches_connection(),
+            history_selection(signed_commit_number),
+            *objects,
+            *blobs,
+            pull_requests_connection(),
+            "}",
+        ]
+    )
+
+
+def repository_alias(index: int) -> str:
+    """The alias of the index-th repository of a batch."""
+    return f"r{index}"
+
+
+def repository_facts_query(count: int, signed_commit_number: int) -> str:
+    """Facts of ``count`` repositories named by variables ``$n0``..; owner is ``$org``."""
+    names = "".join(f", $n{i}: String!" for i in range(count))
+    selection = repository_facts_selection(signed_commit_number)
+    fields = " ".join(
+        f"{repository_alias(i)}: repository(owner: $org, name: $n{i}) {selection}"
+        for i in range(count)
+    )
+    return f"query RepositoryFacts($org: String!{names}) {{ {fields} }}"
+
+
+def follow_up_query(branch_pages: int, pull_request_pages: int) -> str:
+    """Next pages of branches (aliases ``b0``.. with ``$bn``/``$bc``) and open pull requests
+    (aliases ``p0``.. with ``$pn``/``$pc``), for repositories with more than 100."""
+    variables = ["$org: String!"]
+    fields = []
+    for i in range(branch_pages):
+        variables += [f"$bn{i}: String!", f"$bc{i}: String!"]
+        fields.append(
+            f"b{i}: repository(owner: $org, name: $bn{i}) {{ {branches_connection(f'bc{i}')} }}"
+        )
+    for i in range(pull_request_pages):
+        variables += [f"$pn{i}: String!", f"$pc{i}: String!"]
+        fields.append(
+            f"p{i}: repository(owner: $org, name: $pn{i}) "
+            f"{{ {pull_requests_connection(f'pc{i}')} }}"
+        )
+    return f"query NextPages({', '.join(variables)}) {{ {' '.join(fields)} }}"
+
+
+def team_maintainers_query(count: int) -> str:
+    """Maintainers of ``count`` teams (``$s0``.. slugs, ``$a0``.. cursors, null for page 1)."""
+    variables = "".join(f", $s{i}: String!, $a{i}: String" for i in range(count))
+    fields = " ".join(
+        f"t{i}: team(slug: $s{i}) {{ members(role: MAINTAINER, first: {PAGE_SIZE}, after: $a{i}) "
+        f"{{ {_PAGE_INFO} nodes {{ login }} }} }}"
+        for i in range(count)
+    )
+    organization = f"organization(login: $org) {{ {fields} }}"
+    return f"query TeamMaintainers($org: String!{variables}) {{ {organization} }}"
+
+
+def verified_emails_query(count: int) -> str:
+    """Verified-domain e-mails for the organisation of ``count`` users (``$l0``.. logins)."""
+    variables = "".join(f", $l{i}: String!" for i in range(count))
+    fields = " ".join(
+        f"u{i}: user(login: $l{i}) {{ organizationVerifiedDomainEmails(login: $org) }}"
+        for i in range(count)
+    )
+    return f"query VerifiedEmails($org: String!{variables}) {{ {fields} }}"

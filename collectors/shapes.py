@@ -1,0 +1,89 @@
+"""Reading GitHub's JSON defensively: a wrong shape is a named CollectionError, never a KeyError.
+
+``where`` always names the endpoint and, when known, the repository, so the
+message tells an operator which answer was wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from collectors.errors import UnexpectedAnswerError
+
+
+def wrong_shape(where: str, key: str, expected: str, value: object) -> UnexpectedAnswerError:
+    """The error for a field that is missing or of the wrong type."""
+    found = "missing" if value is _MISSING else f"a {type(value).__name__}"
+    return UnexpectedAnswerError(
+        f"{where}: GitHub's answer has {found} where '{key}' should be {expected}; "
+        "the collection stops rather than guess (retry the run; if it persists, "
+        "GitHub's API may have changed)"
+    )
+
+
+_MISSING = object()
+
+
+def as_object(value: object, where: str, key: str) -> Mapping[str, Any]:
+    """``value`` if it is a JSON object."""
+    if not isinstance(value, Mapping):
+        raise wrong_shape(where, key, "an object", value)
+    return value
+
+
+def as_list(value: object, where: str, key: str) -> list[Any]:
+    """``value`` if it is a JSON array."""
+    if not isinstance(value, list):
+        raise wrong_shape(where, key, "an array", value)
+    return value
+
+
+def field_object(obj: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any]:
+    """A required object field."""
+    return as_object(obj.get(key, _MISSING), where, key)
+
+
+def field_object_or_none(obj: Mapping[str, Any], key: str, where: str) -> Mapping[str, Any] | None:
+    """An object field that may be null (but must be present)."""
+    value = obj.get(key, _MISSING)
+    return None if value is None else as_object(value, where, key)
+
+
+def field_list(obj: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    """A required array field."""
+    return as_list(obj.get(key, _MISSING), where, key)
+
+
+def field_str(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """A required string field."""
+    value = obj.get(key, _MISSING)
+    if not isinstance(value, str):
+        raise wrong_shape(where, key, "a string", value)
+    return value
+
+
+def field_str_or_none(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+    """A string field that may be null (but must be present)."""
+    value = obj.get(key, _MISSING)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise wrong_shape(where, key, "a string or null", value)
+    return value
+
+
+def field_bool(obj: Mapping[str, Any], key: str, where: str) -> bool:
+    """A required boolean field."""
+    value = obj.get(key, _MISSING)
+    if not isinstance(value, bool):
+        raise wrong_shape(where, key, "a boolean", value)
+    return value
+
+
+def field_int(obj: Mapping[str, Any], key: str, where: str) -> int:
+    """A required integer field."""
+    value = obj.get(key, _MISSING)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise wrong_shape(where, key, "an integer", value)
+    return value

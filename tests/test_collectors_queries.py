@@ -1,0 +1,52 @@
+"""Every GraphQL document the collectors send validates against GitHub's published schema."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLSchema, build_schema, parse, validate
+
+from collectors import queries
+
+SCHEMA_PATH = Path("/work/shared/github/schema.graphql")
+
+
+@functools.cache
+def github_schema() -> GraphQLSchema:
+    return build_schema(SCHEMA_PATH.read_text(encoding="utf-8"), assume_valid_sdl=True)
+
+
+def validation_errors(query: str) -> list[str]:
+    return [error.message for error in validate(github_schema(), parse(query))]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        queries.repository_facts_query(1, 15),
+        queries.repository_facts_query(50, 15),
+        queries.repository_facts_query(3, 100),
+        queries.repository_facts_query(2, 0),
+        queries.follow_up_query(2, 0),
+        queries.follow_up_query(0, 3),
+        queries.follow_up_query(4, 5),
+        queries.team_maintainers_query(1),
+        queries.team_maintainers_query(100),
+        queries.verified_emails_query(1),
+        queries.verified_emails_query(100),
+    ],
+)
+def test_query_validates_against_github_schema(query: str) -> None:
+    assert validation_errors(query) == []
+
+
+def test_a_misspelled_field_is_rejected_by_the_same_check() -> None:
+    broken = queries.repository_facts_query(1, 15).replace("isEmpty", "isEmtpy")
+    assert any("isEmtpy" in message for message in validation_errors(broken))
+
+
+def test_batch_query_text_depends_only_on_its_size() -> None:
+    assert queries.repository_facts_query(50, 15) == queries.repository_facts_query(50, 15)
+    assert "acme" not in queries.repository_facts_query(50, 15)
