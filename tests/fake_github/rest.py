@@ -1,0 +1,406 @@
+"""REST answers derived from the model: shapes, filters and both kinds of paging."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import math
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
+from tests.fake_github.model import (
+    Branch,
+    DependabotAlert,
+    Organization,
+    Repository,
+    SecretScanningAlert,
+)
+
+WEB = "https://github.com"
+API = "https://api.github.com"
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 100
+
+MSG_PAGE_NOT_SUPPORTED = "Pagination using the `page` parameter is not supported."
+MSG_BAD_CURSOR = "Invalid cursor"
+MSG_DEPENDABOT_OFF = "Dependabot alerts are disabled for this organization."
+MSG_SECRET_SCANNING_OFF = "Secret scanning is disabled for this organization."
+
+DEPENDABOT_STATES = {"auto_dismissed", "dismissed", "fixed", "open"}
+SECRET_SCANNING_STATES = {"open", "resolved"}
+
+
+def stable_id(text: str) -> int:
+    """A stable positive integer id for a name (users not in the model, commits)."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") + 1_000_000
+
+
+def stable_sha(text: str) -> str:
+    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def per_page_of(request: FakeRequest) -> int:
+    """``per_page``: default 30, capped at 100 (GitHub ignores what it cannot parse)."""
+    try:
+        value = int(request.params.get("per_page", DEFAULT_PER_PAGE))
+    except ValueError:
+        return DEFAULT_PER_PAGE
+    if value < 1:
+        return DEFAULT_PER_PAGE
+    return min(value, MAX_PER_PAGE)
+
+
+def page_of(request: FakeRequest) -> int:
+    try:
+        return max(int(request.params.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def _with_params(request: FakeRequest, path: str, **changes: str) -> str:
+    params = [(k, v) for k, v in request.query if k not in changes]
+    params.extend(changes.items())
+    return f"{request.base_url}{path}?{urlencode(params)}"
+
+
+def page_numbered(request: FakeRequest, items: Sequence[Any], link_path: str) -> FakeResponse:
+    """One page of ``items`` with GitHub's Link header (next, last, first, prev)."""
+    per_page, page = per_page_of(request), page_of(request)
+    last = max(math.ceil(len(items) / per_page), 1)
+    chunk = list(items[(page - 1) * per_page : page * per_page])
+    links: list[str] = []
+
+    def link(number: int, rel: str) -> None:
+        links.append(f'<{_with_params(request, link_path, page=str(number))}>; rel="{rel}"')
+
+    if page > 1:
+        link(min(page - 1, last), "prev")
+    if page < last:
+        link(page + 1, "next")
+        link(last, "last")
+    if page > 1:
+        link(1, "first")
+    headers = {"link": ", ".join(links)} if links else {}
+    return FakeResponse(200, chunk, headers)
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"cursor:v2:{offset}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The offset a cursor encodes, or None when it is not one of ours."""
+    try:
+        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    prefix, _, number = text.rpartition(":")
+    if prefix != "cursor:v2" or not number.isdigit():
+        return None
+    return int(number)
+
+
+def cursor_paged(request: FakeRequest, items: Sequence[Any]) -> FakeResponse:
+    """One page of ``items`` by ``after=`` cursor; ``page=`` is refused with 400."""
+    if "page" in request.params:
+        return error_response(400, MSG_PAGE_NOT_SUPPORTED)
+    start = 0
+    after = request.params.get("after")
+    if after:
+        offset = decode_cursor(after)
+        if offset is None:
+            return error_response(400, MSG_BAD_CURSOR)
+        start = offset + 1
+    per_page = per_page_of(request)
+    chunk = list(items[start : start + per_page])
+    headers = {}
+    if start + per_page < len(items):
+        url = _with_params(request, request.path, after=encode_cursor(start + per_page - 1))
+        headers["link"] = f'<{url}>; rel="next"'
+    return FakeResponse(200, chunk, headers)
+
+
+def states_filter(request: FakeRequest, allowed: set[str]) -> set[str] | FakeResponse:
+    """The ``state=`` values asked for (comma-separated), or a 422 answer."""
+    raw = request.params.get("state", "")
+    states = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = states - allowed
+    if unknown:
+        return error_response(
+            422, f"Invalid value for 'state': {sorted(unknown)[0]!r} is not a valid state."
+        )
+    return states or set(allowed)
+
+
+class RestApi:
+    """The REST routes over one :class:`Organization`."""
+
+    def __init__(self, org: Organization) -> None:
+        self.org = org
+        self._index_lock = threading.Lock()
+        self._index_key: tuple[int, int] = (0, -1)
+        self._index: dict[str, Repository] = {}
+
+    # -- lookups -------------------------------------------------------
+
+    def is_org(self, login: str) -> bool:
+        return login.lower() == self.org.login.lower()
+
+    def repository(self, name: str) -> Repository | None:
+        """O(1) lookup, case-insensitive; re-indexes when the list changed size."""
+        repos = self.org.repositories
+        key = (id(repos), len(repos))
+        with self._index_lock:
+            if key != self._index_key:
+                self._index = {repo.name.lower(): repo for repo in repos}
+                self._index_key = key
+            repo = self._index.get(name.lower())
+        if repo is None or repo.name.lower() != name.lower():
+            return self.org.repository(name)  # renamed since indexing
+        return repo
+
+    # -- shapes --------------------------------------------------------
+
+    def owner_json(self) -> dict[str, Any]:
+        login = self.org.login
+        return {
+            "login": login,
+            "id": self.org.id,
+            "type": "Organization",
+            "url": f"{API}/users/{login}",
+            "html_url": f"{WEB}/{login}",
+        }
+
+    def repo_json(self, repo: Repository) -> dict[str, Any]:
+        full = f"{self.org.login}/{repo.name}"
+        data: dict[str, Any] = {
+            "id": repo.id,
+            "node_id": base64.b64encode(f"010:Repository{repo.id}".encode()).decode(),
+            "name": repo.name,
+            "full_name": full,
+            "private": repo.visibility != "public",
+            "owner": self.owner_json(),
+            "html_url": f"{WEB}/{full}",
+            "description": None,
+            "fork": repo.fork,
+            "url": f"{API}/repos/{full}",
+            "created_at": repo.created_at,
+            "updated_at": repo.pushed_at or repo.created_at,
+            "pushed_at": repo.pushed_at,
+            "size": 0 if repo.is_empty else 128,
+            "archived": repo.archived,
+            "disabled": False,
+            "is_template": repo.is_template,
+            "visibility": repo.visibility,
+            "default_branch": repo.default_branch or "main",
+        }
+        security = self.security_and_analysis(repo)
+        if security is not None:
+            data["security_and_analysis"] = security
+        return data
+
+    @staticmethod
+    def security_and_analysis(repo: Repository) -> dict[str, Any] | None:
+        block: dict[str, Any] = {}
+        if repo.secret_scanning is not None:
+            block["secret_scanning"] = {"status": repo.secret_scanning}
+        if repo.push_protection is not None:
+            block["secret_scanning_push_protection"] = {"status": repo.push_protection}
+        if not block:
+            return None
+        block["dependabot_security_updates"] = {"status": "disabled"}
+        return block
+
+    def alert_repo_json(self, name: str) -> dict[str, Any]:
+        repo = self.repository(name)
+        full = f"{self.org.login}/{repo.name if repo else name}"
+        return {
+            "id": repo.id if repo else stable_id(full),
+            "name": repo.name if repo else name,
+            "full_name": full,
+            "owner": self.owner_json(),
+            "private": repo.visibility != "public" if repo else True,
+            "html_url": f"{WEB}/{full}",
+            "url": f"{API}/repos/{full}",
+            "fork": repo.fork if repo else False,
+        }
+
+    def user_json(self, login: str) -> dict[str, Any]:
+        user = self.org.users.get(login)
+        return {
+            "login": login,
+            "id": user.id if user else stable_id(login),
+            "type": user.type if user else "User",
+            "site_admin": False,
+            "url": f"{API}/users/{login}",
+            "html_url": f"{WEB}/{login}",
+        }
+
+    def branch_json(self, repo: Repository, branch: Branch) -> dict[str, Any]:
+        full = f"{self.org.login}/{repo.name}"
+        if branch.name == repo.default_branch and repo.commits:
+            sha = repo.commits[0].oid
+        else:
+            sha = stable_sha(f"{full}:{branch.name}")
+        return {
+            "name": branch.name,
+            "commit": {"sha": sha, "url": f"{API}/repos/{full}/commits/{sha}"},
+            "protected": branch.protected,
+        }
+
+    def dependabot_json(self, alert: DependabotAlert) -> dict[str, Any]:
+        full = f"{self.org.login}/{alert.repository}"
+        package = {"ecosystem": "npm", "name": f"package-{alert.number}"}
+        ghsa = "GHSA-" + stable_sha(f"{full}#{alert.number}")[:14]
+        return {
+            "number": alert.number,
+            "state": alert.state,
+            "dependency": {
+                "package": package,
+                "manifest_path": "package-lock.json",
+                "scope": "runtime",
+            },
+            "security_advisory": {
+                "ghsa_id": ghsa,
+                "cve_id": None,
+                "summary": f"Vulnerability in {package['name']}",
+                "severity": alert.severity,
+                "identifiers": [{"type": "GHSA", "value": ghsa}],
+            },
+            "security_vulnerability": {
+                "package": package,
+                "severity": alert.severity,
+                "vulnerable_version_range": "< 1.0.1",
+                "first_patched_version": {"identifier": "1.0.1"},
+            },
+            "url": f"{API}/repos/{full}/dependabot/alerts/{alert.number}",
+            "html_url": f"{WEB}/{full}/security/dependabot/{alert.number}",
+            "created_at": alert.created_at,
+            "updated_at": alert.created_at,
+            "dismissed_at": None,
+            "fixed_at": None,
+            "auto_dismissed_at": None,
+            "repository": self.alert_repo_json(alert.repository),
+        }
+
+    def secret_scanning_json(self, alert: SecretScanningAlert, hide: bool) -> dict[str, Any]:
+        full = f"{self.org.login}/{alert.repository}"
+        data: dict[str, Any] = {
+            "number": alert.number,
+            "created_at": alert.created_at,
+            "updated_at": alert.created_at,
+            "url": f"{API}/repos/{full}/secret-scanning/alerts/{alert.number}",
+            "html_url": f"{WEB}/{full}/security/secret-scanning/{alert.number}",
+            "locations_url": f"{API}/repos/{full}/secret-scanning/alerts/{alert.number}/locations",
+            "state": alert.state,
+            "resolution": None,
+            "resolved_at": None,
+            "resolved_by": None,
+            "secret_type": alert.secret_type,
+            "secret_type_display_name": alert.secret_type.replace("_", " ").title(),
+            "validity": "unknown",
+            "push_protection_bypassed": False,
+            "repository": self.alert_repo_json(alert.repository),
+        }
+        if not hide:
+            data["secret"] = alert.secret
+        return data
+
+    # -- routes --------------------------------------------------------
+
+    def org_repos(self, request: FakeRequest, org: str) -> FakeResponse:
+        if not self.is_org(org):
+            return not_found()
+        kind = request.params.get("type", "all")
+        repos = self.org.repositories
+        if kind == "public":
+            repos = [r for r in repos if r.visibility == "public"]
+        elif kind == "private":
+            repos = [r for r in repos if r.visibility != "public"]
+        elif kind == "forks":
+            repos = [r for r in repos if r.fork]
+        elif kind == "sources":
+            repos = [r for r in repos if not r.fork]
+        elif kind not in ("all", "member"):
+            return error_response(422, f"Invalid value for 'type': {kind!r}.")
+        link_path = f"/organizations/{self.org.id}/repos"
+        return self._paged_shapes(request, repos, self.repo_json, link_path)
+
+    def org_members(self, request: FakeRequest, org: str) -> FakeResponse:
+        if not self.is_org(org):
+            return not_found()
+        logins = sorted(self.org.members, key=str.lower)
+        return self._paged_shapes(
+            request, logins, self.user_json, f"/organizations/{self.org.id}/members"
+        )
+
+    def branches(self, request: FakeRequest, owner: str, name: str) -> FakeResponse:
+        repo = self.repository(name) if self.is_org(owner) else None
+        if repo is None:
+            return not_found()
+        branches = sorted(repo.branches, key=lambda b: b.name)
+        wanted = request.params.get("protected")
+        if wanted in ("true", "1"):
+            branches = [b for b in branches if b.protected]
+        elif wanted in ("false", "0"):
+            branches = [b for b in branches if not b.protected]
+        page = page_numbered(request, branches, f"/repositories/{repo.id}/branches")
+        page.payload = [self.branch_json(repo, b) for b in page.payload]
+        return page
+
+    def dependabot_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
+        if not self.is_org(org):
+            return not_found()
+        if not self.org.dependabot_enabled:
+            return error_response(403, MSG_DEPENDABOT_OFF)
+        states = states_filter(request, DEPENDABOT_STATES)
+        if isinstance(states, FakeResponse):
+            return states
+        severities = {s for s in request.params.get("severity", "").split(",") if s}
+        alerts = [
+            a
+            for a in self.org.dependabot_alerts
+            if a.state in states and (not severities or a.severity in severities)
+        ]
+        page = cursor_paged(request, self._sorted_alerts(request, alerts))
+        if page.status == 200:
+            page.payload = [self.dependabot_json(a) for a in page.payload]
+        return page
+
+    def secret_scanning_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
+        if not self.is_org(org):
+            return not_found()
+        if not self.org.secret_scanning_enabled:
+            return error_response(403, MSG_SECRET_SCANNING_OFF)
+        states = states_filter(request, SECRET_SCANNING_STATES)
+        if isinstance(states, FakeResponse):
+            return states
+        hide = request.params.get("hide_secret", "false").lower() == "true"
+        alerts = [a for a in self.org.secret_scanning_alerts if a.state in states]
+        page = cursor_paged(request, self._sorted_alerts(request, alerts))
+        if page.status == 200:
+            page.payload = [self.secret_scanning_json(a, hide) for a in page.payload]
+        return page
+
+    # -- helpers -------------------------------------------------------
+
+    @staticmethod
+    def _sorted_alerts(request: FakeRequest, alerts: list[Any]) -> list[Any]:
+        """GitHub's default order: newest first (``direction=asc`` reverses)."""
+        descending = request.params.get("direction", "desc") != "asc"
+        return sorted(alerts, key=lambda a: (a.created_at, a.number), reverse=descending)
+
+    @staticmethod
+    def _paged_shapes(
+        request: FakeRequest,
+        items: Sequence[Any],
+        shape: Callable[[Any], dict[str, Any]],
+        link_path: str,
+    ) -> FakeResponse:
+        page = page_numbered(request, items, link_path)
+        page.payload = [shape(item) for item in page.payload]
+        return page

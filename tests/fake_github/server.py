@@ -1,0 +1,590 @@
+"""The fake GitHub's HTTP server: request pipeline, App auth, limits and faults.
+
+One request goes through, in order: concurrency count (and cap), latency,
+``User-Agent`` check, routing (unknown -> 404), permanently failing routes,
+counted/random faults (5xx, secondary limit, GraphQL RATE_LIMITED), auth (App
+JWT on the two App routes, a live installation token elsewhere), primary
+budget, the route itself, then any hostile rewrite of the answer. Every answer
+carries the ``x-ratelimit-*`` headers of its bucket (``core`` or ``graphql``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+
+from tests.fake_github import faults as fault_modes
+from tests.fake_github.auth import (
+    DEFAULT_PERMISSIONS,
+    AppJwtVerifier,
+    AuthFailure,
+    TokenStore,
+    bearer_credential,
+    iso_z,
+    looks_like_jwt,
+)
+from tests.fake_github.faults import Faults
+from tests.fake_github.graphql_exec import GraphQLEngine, RateLimitInfo
+from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
+from tests.fake_github.keys import app_private_key_pem, public_key_pem
+from tests.fake_github.model import Organization
+from tests.fake_github.ratelimit import Bucket, BucketState
+from tests.fake_github.rest import RestApi
+from tests.fake_github.stats import FakeStats
+
+logger = logging.getLogger(__name__)
+
+MSG_USER_AGENT = (
+    "Request forbidden by administrative rules. Please make sure your request has a "
+    "User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api"
+    "#user-agent-required). Check https://developer.github.com for other possible causes."
+)
+MSG_SECONDARY = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
+    "again. If you reach out to GitHub Support for help, please include the request ID {rid}."
+)
+MSG_PRIMARY = "API rate limit exceeded for installation ID {installation}."
+MSG_GRAPHQL_TIMEOUT = (
+    "Something went wrong while executing your query. This may be the result of a "
+    "timeout, or it could be a GitHub bug. Please include `{rid}` when reporting this issue."
+)
+DOCS_SECONDARY = (
+    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"
+)
+DOCS_PRIMARY = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+HTML_ERROR_PAGE = (
+    b"<!DOCTYPE html>\n<html><head><title>Unicorn! &middot; GitHub</title></head>"
+    b"<body><h1>No server is currently available to service your request.</h1>"
+    b"<p>Sorry about that. Please try refreshing and contact us if the problem persists."
+    b"</p></body></html>\n"
+)
+APP_ROUTES = ("installation", "access_tokens")
+
+
+class Clock(Protocol):
+    def time(self) -> float: ...
+
+
+class _SystemTime:
+    def time(self) -> float:
+        return time.time()
+
+
+_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+    ("GET", re.compile(r"^/orgs/([^/]+)/installation$"), "installation"),
+    ("POST", re.compile(r"^/app/installations/([^/]+)/access_tokens$"), "access_tokens"),
+    ("GET", re.compile(r"^/orgs/([^/]+)/repos$"), "org_repos"),
+    ("GET", re.compile(r"^/organizations/([^/]+)/repos$"), "org_repos"),
+    ("GET", re.compile(r"^/orgs/([^/]+)/members$"), "org_members"),
+    ("GET", re.compile(r"^/organizations/([^/]+)/members$"), "org_members"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/branches$"), "branches"),
+    ("GET", re.compile(r"^/repositories/([^/]+)/branches$"), "branches"),
+    ("GET", re.compile(r"^/orgs/([^/]+)/dependabot/alerts$"), "dependabot_alerts"),
+    ("GET", re.compile(r"^/orgs/([^/]+)/secret-scanning/alerts$"), "secret_scanning_alerts"),
+    ("POST", re.compile(r"^/graphql$"), "graphql"),
+]
+
+
+def match_route(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
+    """The route name and path captures for a request, or None (404)."""
+    for route_method, pattern, name in _ROUTES:
+        found = pattern.match(path)
+        if found and method == route_method:
+            return name, found.groups()
+    return None
+
+
+class FakeGitHub:
+    """GitHub's REST and GraphQL APIs over an in-memory :class:`Organization`.
+
+    See the package docstring for the whole contract. Start with :meth:`start`
+    (or ``with FakeGitHub(...) as fake:``); ``fake.url`` is the REST base and
+    ``fake.url + "/graphql"`` the GraphQL endpoint.
+    """
+
+    def __init__(
+        self,
+        org: Organization,
+        *,
+        client_id: str = "Iv1.testapp",
+        app_id: int = 4242,
+        installed: bool = True,
+        faults: Faults | None = None,
+        clock: Clock | None = None,
+        token_ttl: float = 3600.0,
+        private_key_pem: str | None = None,
+        permissions: dict[str, str] | None = None,
+    ) -> None:
+        self.org = org
+        self.client_id = client_id
+        self.app_id = app_id
+        self.installed = installed
+        self.faults = faults if faults is not None else Faults()
+        self.clock: Clock = clock if clock is not None else _SystemTime()
+        self.token_ttl = token_ttl
+        self.private_key_pem = private_key_pem or app_private_key_pem()
+        self.permissions = dict(permissions or DEFAULT_PERMISSIONS)
+        self.installation_id = 40_000_000 + org.id
+        self.stats = FakeStats()
+        self.rest = RestApi(org)
+        self.graphql = GraphQLEngine(org, self.rest)
+        self.tokens = TokenStore(self.clock.time)
+        self._jwt = AppJwtVerifier(
+            public_key_pem(self.private_key_pem), {client_id, str(app_id)}, self.clock.time
+        )
+        self._random = random.Random(self.faults.seed)
+        self._fault_lock = threading.Lock()
+        self.core = Bucket(
+            "core",
+            self.clock.time,
+            lambda: self.faults.rest_budget,
+            lambda: self.faults.rate_limit_window,
+            lambda: self.faults.rate_limit_reset_skew,
+        )
+        self.graphql_bucket = Bucket(
+            "graphql",
+            self.clock.time,
+            lambda: self.faults.graphql_budget,
+            lambda: self.faults.rate_limit_window,
+            lambda: self.faults.rate_limit_reset_skew,
+        )
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeGitHub:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        server = _Server((host, port), _Handler)
+        server.fake = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name=f"fake-github-{server.server_address[1]}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> FakeGitHub:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("FakeGitHub is not started: call start() first")
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def graphql_url(self) -> str:
+        return self.url + "/graphql"
+
+    def expire_tokens(self) -> None:
+        """Revoke every live installation token now (the next call answers 401)."""
+        self.tokens.expire_all()
+
+    def reset_stats(self) -> None:
+        self.stats.reset()
+
+    def reset_rate_limits(self) -> None:
+        self.core.reset()
+        self.graphql_bucket.reset()
+
+    # -- the pipeline --------------------------------------------------
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        """Answer one request (thread-safe); also what the HTTP handler calls."""
+        if request.path.startswith("/_fake/"):
+            return self._handle_control(request)
+        in_flight = self.stats.enter()
+        route = "unknown"
+        response: FakeResponse | None = None
+        try:
+            cap = self.faults.max_concurrency
+            if cap is not None and in_flight > cap:
+                response = self._secondary_limit()
+            else:
+                if self.faults.latency > 0:
+                    time.sleep(self.faults.latency)
+                matched = match_route(request.method, request.path)
+                if matched is not None:
+                    route = matched[0]
+                response = self._answer_safely(request, matched)
+            response = self._with_rate_headers(route, response)
+            return response
+        finally:
+            self.stats.leave()
+            self.stats.record(
+                request.method, route, request.target, response.status if response else 500
+            )
+
+    def _answer_safely(
+        self, request: FakeRequest, matched: tuple[str, tuple[str, ...]] | None
+    ) -> FakeResponse:
+        try:
+            return self._answer(request, matched)
+        except Exception:
+            logger.exception("fake GitHub failed to answer", extra={"target": request.target})
+            return error_response(500, "Fake GitHub internal error (see the test log)")
+
+    def _answer(
+        self, request: FakeRequest, matched: tuple[str, tuple[str, ...]] | None
+    ) -> FakeResponse:
+        if not request.header("user-agent"):
+            return FakeResponse(403, raw=MSG_USER_AGENT.encode(), content_type="text/plain")
+        if matched is None:
+            return not_found()
+        route, args = matched
+        injected = self._injected_fault(route)
+        if injected is not None:
+            return injected
+        try:
+            if route in APP_ROUTES:
+                self._jwt.verify(request.header("authorization"))
+            else:
+                self._check_token(request)
+        except AuthFailure as failure:
+            return error_response(failure.status, failure.message)
+        if route not in APP_ROUTES and route != "graphql":
+            if self.core.exhausted():
+                return self._primary_limit(self.core.peek())
+            self.core.spend(1)
+        response = self._dispatch(route, request, args)
+        return self._hostile(route, response)
+
+    def _check_token(self, request: FakeRequest) -> None:
+        authorization = request.header("authorization")
+        credential = bearer_credential(authorization)
+        if credential is not None and looks_like_jwt(credential):
+            raise AuthFailure("Bad credentials")
+        self.tokens.check(authorization)
+
+    def _dispatch(self, route: str, request: FakeRequest, args: tuple[str, ...]) -> FakeResponse:
+        handlers: dict[str, Callable[..., FakeResponse]] = {
+            "installation": self._installation,
+            "access_tokens": self._access_tokens,
+            "org_repos": self._org_scoped(self.rest.org_repos),
+            "org_members": self._org_scoped(self.rest.org_members),
+            "branches": self._branches,
+            "dependabot_alerts": self.rest.dependabot_alerts,
+            "secret_scanning_alerts": self.rest.secret_scanning_alerts,
+            "graphql": self._graphql,
+        }
+        return handlers[route](request, *args)
+
+    def _org_scoped(
+        self, handler: Callable[[FakeRequest, str], FakeResponse]
+    ) -> Callable[..., FakeResponse]:
+        """Accept ``/orgs/{login}/...`` and GitHub's ``/organizations/{id}/...`` (Link URLs)."""
+
+        def answer(request: FakeRequest, org: str) -> FakeResponse:
+            if request.path.startswith("/organizations/"):
+                if org != str(self.org.id):
+                    return not_found()
+                org = self.org.login
+            return handler(request, org)
+
+        return answer
+
+    def _branches(self, request: FakeRequest, *args: str) -> FakeResponse:
+        if len(args) == 2:
+            return self.rest.branches(request, args[0], args[1])
+        repo = next((r for r in self.org.repositories if str(r.id) == args[0]), None)
+        if repo is None:
+            return not_found()
+        return self.rest.branches(request, self.org.login, repo.name)
+
+    # -- App routes ----------------------------------------------------
+
+    def _installation(self, request: FakeRequest, org: str) -> FakeResponse:
+        if not self.installed or not self.rest.is_org(org):
+            return error_response(
+                404,
+                "Not Found",
+                "https://docs.github.com/rest/apps/apps"
+                "#get-an-organization-installation-for-the-authenticated-app",
+            )
+        return FakeResponse(200, self._installation_json(request))
+
+    def _installation_json(self, request: FakeRequest) -> dict[str, Any]:
+        return {
+            "id": self.installation_id,
+            "account": self.rest.owner_json(),
+            "app_id": self.app_id,
+            "client_id": self.client_id,
+            "target_id": self.org.id,
+            "target_type": "Organization",
+            "repository_selection": "all",
+            "permissions": dict(self.permissions),
+            "events": [],
+            "access_tokens_url": (
+                f"{request.base_url}/app/installations/{self.installation_id}/access_tokens"
+            ),
+            "html_url": f"https://github.com/organizations/{self.org.login}/settings/installations/{self.installation_id}",
+            "suspended_at": None,
+        }
+
+    def _access_tokens(self, request: FakeRequest, installation_id: str) -> FakeResponse:
+        if not self.installed or installation_id != str(self.installation_id):
+            return error_response(
+                404,
+                "Not Found",
+                "https://docs.github.com/rest/apps/apps"
+                "#create-an-installation-access-token-for-an-app",
+            )
+        ttl = self.faults.token_ttl if self.faults.token_ttl is not None else self.token_ttl
+        token, expires = self.tokens.issue(ttl)
+        self.stats.add_token()
+        body = {
+            "token": token,
+            "expires_at": iso_z(expires),
+            "permissions": dict(self.permissions),
+            "repository_selection": "all",
+        }
+        return FakeResponse(201, body)
+
+    # -- GraphQL -------------------------------------------------------
+
+    def _graphql(self, request: FakeRequest) -> FakeResponse:
+        try:
+            body = json.loads(request.body or b"null")
+        except ValueError:
+            return error_response(400, "Problems parsing JSON")
+        if not isinstance(body, dict):
+            return error_response(400, "Problems parsing JSON")
+        query, variables = body.get("query"), body.get("variables") or {}
+        if not isinstance(query, str) or not isinstance(variables, dict):
+            message = "A query attribute must be specified and must be a string."
+            return FakeResponse(200, {"errors": [{"message": message}]})
+        analysis = self.graphql.analyse(query, variables)
+        if analysis.errors:
+            return FakeResponse(200, {"errors": analysis.errors})
+        threshold = self.faults.graphql_node_threshold
+        if threshold is not None and analysis.nodes > threshold:
+            rid = self._request_id()
+            message = MSG_GRAPHQL_TIMEOUT.format(rid=rid)
+            return FakeResponse(502, {"data": None, "errors": [{"message": message}]})
+        state = self.graphql_bucket.peek()
+        if state.remaining < analysis.cost:
+            return self._graphql_exhausted(state)
+        state = self.graphql_bucket.spend(analysis.cost)
+        self.stats.add_graphql_points(analysis.cost)
+        info = RateLimitInfo(
+            cost=analysis.cost,
+            limit=state.limit,
+            remaining=state.remaining,
+            used=state.used,
+            reset_at=iso_z(state.reset),
+            node_count=analysis.nodes,
+        )
+        payload = self.graphql.execute(analysis, variables, body.get("operationName"), info)
+        return FakeResponse(200, payload)
+
+    def _graphql_exhausted(self, state: BucketState) -> FakeResponse:
+        if self.faults.graphql_exhausted_style == "rate_limited":
+            return self._graphql_rate_limited()
+        return self._primary_limit(state)
+
+    def _graphql_rate_limited(self) -> FakeResponse:
+        message = MSG_PRIMARY.format(installation=self.installation_id)
+        return FakeResponse(200, {"errors": [{"type": "RATE_LIMITED", "message": message}]})
+
+    # -- faults --------------------------------------------------------
+
+    def _injected_fault(self, route: str) -> FakeResponse | None:
+        """A permanently failing route, or a counted/random fault due now."""
+        faults = self.faults
+        failing = faults.failing_routes.get(route)
+        if failing is not None:
+            return self._failure(failing)
+        if not faults.applies_to(route):
+            return None
+        with self._fault_lock:
+            if faults.server_errors > 0:
+                faults.server_errors -= 1
+                return self._failure(faults.server_error_status)
+            if faults.server_error_rate > 0 and self._random.random() < faults.server_error_rate:
+                return self._failure(faults.server_error_status)
+            if faults.secondary_limits > 0:
+                faults.secondary_limits -= 1
+                return self._secondary_limit()
+            if route == "graphql" and faults.graphql_rate_limited > 0:
+                faults.graphql_rate_limited -= 1
+                return self._graphql_rate_limited()
+        return None
+
+    def _failure(self, status: int) -> FakeResponse:
+        if status >= 500:
+            messages = {502: "Server Error", 503: "Service Unavailable", 504: "Gateway Timeout"}
+            return error_response(status, messages.get(status, "Server Error"))
+        if status == 404:
+            return not_found()
+        return error_response(status, f"Injected failure ({status})")
+
+    def _secondary_limit(self) -> FakeResponse:
+        response = error_response(
+            self.faults.secondary_limit_status,
+            MSG_SECONDARY.format(rid=self._request_id()),
+            DOCS_SECONDARY,
+        )
+        if self.faults.retry_after is not None:
+            response.headers["retry-after"] = self.faults.retry_after
+        return response
+
+    def _primary_limit(self, state: BucketState) -> FakeResponse:
+        return error_response(
+            self.faults.primary_limit_status,
+            MSG_PRIMARY.format(installation=self.installation_id),
+            DOCS_PRIMARY,
+        )
+
+    def _hostile(self, route: str, response: FakeResponse) -> FakeResponse:
+        mode = self.faults.hostile.get(route)
+        if mode is None:
+            return response
+        if mode == fault_modes.HOSTILE_HTML:
+            return FakeResponse(200, raw=HTML_ERROR_PAGE, content_type="text/html; charset=utf-8")
+        if mode == fault_modes.HOSTILE_TRUNCATED:
+            body = response.body()
+            response.raw = body[: max(len(body) // 2, 1)]
+            return response
+        if mode == fault_modes.HOSTILE_BAD_LINK:
+            url = f"{self.url}{route}?page=2"
+            response.headers["link"] = f'<{url}; rel=next, {url}>; rel="last'
+            return response
+        if mode == fault_modes.HOSTILE_WRONG_SHAPE:
+            payload = response.payload
+            response.payload = [payload] if isinstance(payload, dict) else {"items": payload}
+            return response
+        raise ValueError(f"unknown hostile mode {mode!r}; use one of {fault_modes.HOSTILE_MODES}")
+
+    @staticmethod
+    def _request_id() -> str:
+        return uuid.uuid4().hex[:16].upper()
+
+    # -- headers -------------------------------------------------------
+
+    def _with_rate_headers(self, route: str, response: FakeResponse) -> FakeResponse:
+        bucket = self.graphql_bucket if route == "graphql" else self.core
+        state = bucket.peek()
+        headers = state.headers()
+        headers["x-github-request-id"] = self._request_id()
+        headers["x-github-media-type"] = "github.v3; format=json"
+        headers.update(response.headers)
+        response.headers = headers
+        return response
+
+    # -- control routes (not counted) ----------------------------------
+
+    def _handle_control(self, request: FakeRequest) -> FakeResponse:
+        if request.method == "GET" and request.path == "/_fake/stats":
+            return FakeResponse(200, self.stats.snapshot())
+        if request.method == "POST" and request.path == "/_fake/reset_stats":
+            self.reset_stats()
+            return FakeResponse(200, {"ok": True})
+        return not_found()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+    allow_reuse_address = True
+    fake: FakeGitHub
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def track(self, connection: socket.socket, open_: bool) -> None:
+        with self._connections_lock:
+            if open_:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Drop idle keep-alive connections so their threads end."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                logger.debug("connection already closed")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "GitHub.com"
+    sys_version = ""
+    disable_nagle_algorithm = True
+    timeout = 120
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        request = FakeRequest(self.command, self.path, headers, body)
+        response = self.server.fake.handle(request)
+        data = response.body()
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the stdlib's per-request stderr lines."""

@@ -1,0 +1,525 @@
+"""The fake GitHub checks what GitHub checks: driven with plain urllib3 + PyJWT."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import urllib3
+
+from github_client.clock import ManualClock
+from tests.conftest import FakeGitHubFactory
+from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github.keys import new_private_key_pem
+from tests.fake_github.model import (
+    Branch,
+    DependabotAlert,
+    Organization,
+    SecretScanningAlert,
+)
+from tests.fake_github.samples import generated_org, small_org
+
+UA = {"User-Agent": "policy-logger-tests"}
+HTTP = urllib3.PoolManager(maxsize=20, retries=False, timeout=10.0)
+
+
+# -- helpers ---------------------------------------------------------------
+
+
+def make_jwt(
+    key: str,
+    iss: str | int = "Iv1.testapp",
+    now: float | None = None,
+    lifetime: float = 540,
+    iat_offset: float = -60,
+) -> str:
+    now = time.time() if now is None else now
+    claims = {"iat": int(now + iat_offset), "exp": int(now + iat_offset + lifetime), "iss": iss}
+    return jwt.encode(claims, key, algorithm="RS256")
+
+
+def call(
+    fake: FakeGitHub,
+    method: str,
+    path: str,
+    auth: str | None = None,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> urllib3.BaseHTTPResponse:
+    all_headers = dict(UA if headers is None else headers)
+    if auth is not None:
+        all_headers["Authorization"] = f"Bearer {auth}"
+    url = path if path.startswith("http") else fake.url + path
+    encoded = json.dumps(body).encode() if body is not None else None
+    return HTTP.request(method, url, body=encoded, headers=all_headers)
+
+
+def token_for(fake: FakeGitHub, now: float | None = None) -> str:
+    assertion = make_jwt(fake.private_key_pem, now=now)
+    installation = call(fake, "GET", f"/orgs/{fake.org.login}/installation", assertion).json()
+    answer = call(fake, "POST", f"/app/installations/{installation['id']}/access_tokens", assertion)
+    assert answer.status == 201
+    return str(answer.json()["token"])
+
+
+def next_link(response: urllib3.BaseHTTPResponse) -> str | None:
+    found = re.search(r'<([^>]+)>; rel="next"', response.headers.get("link", ""))
+    return found.group(1) if found else None
+
+
+def all_pages(fake: FakeGitHub, path: str, token: str) -> tuple[list[Any], int]:
+    items: list[Any] = []
+    url: str | None = path
+    pages = 0
+    while url:
+        answer = call(fake, "GET", url, token)
+        assert answer.status == 200, answer.data
+        items.extend(answer.json())
+        pages += 1
+        url = next_link(answer)
+    return items, pages
+
+
+def graphql(
+    fake: FakeGitHub, token: str, query: str, variables: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
+    answer = call(
+        fake, "POST", "/graphql", token, body={"query": query, "variables": variables or {}}
+    )
+    return answer.status, answer.json()
+
+
+@pytest.fixture
+def fake(fake_github: FakeGitHubFactory) -> FakeGitHub:
+    return fake_github()
+
+
+@pytest.fixture
+def token(fake: FakeGitHub) -> str:
+    return token_for(fake)
+
+
+# -- App authentication ----------------------------------------------------
+
+
+def test_installation_lookup_with_a_good_jwt(fake: FakeGitHub) -> None:
+    answer = call(fake, "GET", "/orgs/acme/installation", make_jwt(fake.private_key_pem))
+    assert answer.status == 200
+    assert answer.json()["id"] == fake.installation_id
+    assert answer.json()["account"]["login"] == "acme"
+
+
+def test_numeric_app_id_is_an_accepted_issuer(fake: FakeGitHub) -> None:
+    assertion = make_jwt(fake.private_key_pem, iss="4242")
+    assert call(fake, "GET", "/orgs/acme/installation", assertion).status == 200
+
+
+@pytest.mark.parametrize(
+    ("jwt_kwargs", "message"),
+    [
+        ({"iss": "Iv1.other"}, "Integration not found"),
+        ({"lifetime": -10, "iat_offset": -700}, "'Expiration time' claim ('exp') must be"),
+        ({"lifetime": 900}, "'Expiration time' claim ('exp') is too far in the future"),
+        ({"iat_offset": 300}, "'Issued at' claim ('iat')"),
+    ],
+)
+def test_jwt_claims_are_checked(fake: FakeGitHub, jwt_kwargs: dict[str, Any], message: str) -> None:
+    answer = call(
+        fake, "GET", "/orgs/acme/installation", make_jwt(fake.private_key_pem, **jwt_kwargs)
+    )
+    assert answer.status == 401
+    assert answer.json()["message"].startswith(message)
+
+
+def test_jwt_signed_with_another_key_is_rejected(fake: FakeGitHub) -> None:
+    answer = call(fake, "GET", "/orgs/acme/installation", make_jwt(new_private_key_pem()))
+    assert answer.status == 401
+    assert answer.json()["message"] == "A JSON web token could not be decoded"
+
+
+def test_jwt_times_use_the_fakes_clock(fake_github: FakeGitHubFactory) -> None:
+    clock = ManualClock(start=1_800_000_000.0)
+    fake = fake_github(clock=clock)
+    fresh = make_jwt(fake.private_key_pem, now=clock.time())
+    assert call(fake, "GET", "/orgs/acme/installation", fresh).status == 200
+    clock.advance(600)
+    assert call(fake, "GET", "/orgs/acme/installation", fresh).status == 401
+    real_time_jwt = make_jwt(fake.private_key_pem)  # 2026 is not the fake's "now"
+    assert call(fake, "GET", "/orgs/acme/installation", real_time_jwt).status == 401
+
+
+def test_not_installed_answers_404(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(installed=False)
+    answer = call(fake, "GET", "/orgs/acme/installation", make_jwt(fake.private_key_pem))
+    assert answer.status == 404
+    assert answer.json()["message"] == "Not Found"
+
+
+def test_token_shape_and_expiry(fake_github: FakeGitHubFactory) -> None:
+    clock = ManualClock(start=1_800_000_000.0)
+    fake = fake_github(clock=clock, token_ttl=3600.0)
+    assertion = make_jwt(fake.private_key_pem, now=clock.time())
+    path = f"/app/installations/{fake.installation_id}/access_tokens"
+    answer = call(fake, "POST", path, assertion)
+    body = answer.json()
+    assert body["token"].startswith("ghs_") and len(body["token"]) == 40
+    assert body["expires_at"] == "2027-01-15T09:00:00Z"  # 1_800_003_600
+    assert body["permissions"]["contents"] == "read"
+    assert call(fake, "GET", "/orgs/acme/repos", body["token"]).status == 200
+    clock.advance(3600)
+    expired = call(fake, "GET", "/orgs/acme/repos", body["token"])
+    assert expired.status == 401
+    assert expired.json()["message"] == "Bad credentials"
+    assert fake.stats.tokens_issued == 1
+
+
+def test_expire_tokens_revokes_live_tokens(fake: FakeGitHub, token: str) -> None:
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 200
+    fake.expire_tokens()
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 401
+    assert call(fake, "GET", "/orgs/acme/members", token_for(fake)).status == 200
+
+
+def test_jwt_and_installation_tokens_are_not_interchangeable(fake: FakeGitHub, token: str) -> None:
+    assertion = make_jwt(fake.private_key_pem)
+    assert call(fake, "GET", "/orgs/acme/repos", assertion).status == 401
+    refused = call(fake, "GET", "/orgs/acme/installation", token)
+    assert refused.status == 401
+    assert refused.json()["message"] == "A JSON web token could not be decoded"
+    assert call(fake, "GET", "/orgs/acme/repos").status == 401
+    assert call(fake, "GET", "/orgs/acme/repos", "ghs_made_up").status == 401
+
+
+def test_token_scheme_is_accepted(fake: FakeGitHub, token: str) -> None:
+    answer = HTTP.request(
+        "GET", fake.url + "/orgs/acme/repos", headers={**UA, "Authorization": f"token {token}"}
+    )
+    assert answer.status == 200
+
+
+# -- every request ---------------------------------------------------------
+
+
+def test_missing_user_agent_is_forbidden(fake: FakeGitHub, token: str) -> None:
+    no_agent = {"User-Agent": urllib3.util.SKIP_HEADER}  # urllib3 adds one otherwise
+    answer = call(fake, "GET", "/orgs/acme/repos", token, headers=no_agent)
+    assert answer.status == 403
+    assert b"User-Agent" in answer.data
+
+
+def test_rate_limit_headers_on_every_answer(fake: FakeGitHub, token: str) -> None:
+    first = call(fake, "GET", "/orgs/acme/repos", token)
+    second = call(fake, "GET", "/orgs/acme/members", token)
+    unknown = call(fake, "GET", "/nope", token)
+    for answer in (first, second, unknown):
+        for name in ("limit", "remaining", "reset", "used", "resource"):
+            assert f"x-ratelimit-{name}" in answer.headers
+    assert first.headers["x-ratelimit-resource"] == "core"
+    assert int(first.headers["x-ratelimit-remaining"]) == 4999
+    assert int(second.headers["x-ratelimit-remaining"]) == 4998
+    assert int(second.headers["x-ratelimit-used"]) == 2
+    assert unknown.status == 404 and unknown.json()["message"] == "Not Found"
+
+
+def test_keep_alive_reuses_one_connection(fake: FakeGitHub, token: str) -> None:
+    pool = urllib3.HTTPConnectionPool("127.0.0.1", int(fake.url.rsplit(":", 1)[1]), maxsize=1)
+    for _ in range(5):
+        answer = pool.request(
+            "GET", "/orgs/acme/repos", headers={**UA, "Authorization": f"Bearer {token}"}
+        )
+        assert answer.status == 200
+    assert pool.num_connections == 1
+
+
+# -- REST shapes and paging -----------------------------------------------
+
+
+def test_repository_shape(fake: FakeGitHub, token: str) -> None:
+    repos = {r["name"]: r for r in call(fake, "GET", "/orgs/acme/repos?type=all", token).json()}
+    assert set(repos) == {"api", "Legacy_Tool", "empty", "internal-docs"}
+    api = repos["api"]
+    assert api["html_url"] == "https://github.com/acme/api"
+    assert api["full_name"] == "acme/api"
+    assert api["visibility"] == "public" and api["private"] is False
+    assert api["owner"]["login"] == "acme"
+    assert api["security_and_analysis"]["secret_scanning"]["status"] == "enabled"
+    assert api["security_and_analysis"]["secret_scanning_push_protection"]["status"] == "enabled"
+    assert repos["Legacy_Tool"]["archived"] is True
+    assert "security_and_analysis" not in repos["Legacy_Tool"]
+    assert repos["empty"]["pushed_at"] is None
+
+
+def test_per_page_is_capped_at_100(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(generated_org(250))
+    token = token_for(fake)
+    assert len(call(fake, "GET", "/orgs/bigco/repos?per_page=500", token).json()) == 100
+    assert len(call(fake, "GET", "/orgs/bigco/repos", token).json()) == 30
+
+
+def test_page_numbered_link_paging(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(generated_org(250))
+    token = token_for(fake)
+    first = call(fake, "GET", "/orgs/bigco/repos?type=all&per_page=100", token)
+    link = first.headers["link"]
+    assert 'rel="next"' in link and 'rel="last"' in link and "page=3" in link
+    assert link.startswith(f"<{fake.url}/organizations/{fake.org.id}/repos?")
+    repos, pages = all_pages(fake, "/orgs/bigco/repos?type=all&per_page=100", token)
+    assert pages == 3
+    assert [r["name"] for r in repos] == [r.name for r in fake.org.repositories]
+    middle = call(fake, "GET", f"/organizations/{fake.org.id}/repos?per_page=100&page=2", token)
+    assert {'rel="prev"', 'rel="first"', 'rel="next"', 'rel="last"'} <= set(
+        re.findall(r'rel="\w+"', middle.headers["link"])
+    )
+
+
+def test_branches_filter_and_paging(fake_github: FakeGitHubFactory) -> None:
+    org = small_org()
+    api = org.repositories[0]
+    api.branches = [Branch(f"b{i:03d}", protection_rule=i % 2 == 0) for i in range(7)]
+    fake = fake_github(org)
+    token = token_for(fake)
+    branches, pages = all_pages(fake, "/repos/acme/api/branches?per_page=2", token)
+    assert pages == 4 and len(branches) == 7
+    unprotected, _ = all_pages(fake, "/repos/acme/api/branches?protected=false", token)
+    assert [b["name"] for b in unprotected] == ["b001", "b003", "b005"]
+    assert all(b["protected"] is False for b in unprotected)
+    assert call(fake, "GET", "/repos/acme/nope/branches", token).status == 404
+
+
+def test_members_are_listed(fake: FakeGitHub, token: str) -> None:
+    members = call(fake, "GET", "/orgs/acme/members", token).json()
+    assert [m["login"] for m in members] == ["alice", "bob"]
+
+
+def _many_alerts_org() -> Organization:
+    org = small_org()
+    org.dependabot_alerts = [
+        DependabotAlert(n, "api", "high", f"2026-01-{n % 28 + 1:02d}T00:00:00Z")
+        for n in range(1, 251)
+    ]
+    org.secret_scanning_alerts = [
+        SecretScanningAlert(n, "api", "2026-02-01T00:00:00Z", secret=f"s3cr3t-{n}")
+        for n in range(1, 206)
+    ]
+    return org
+
+
+@pytest.mark.parametrize(
+    ("path", "count"),
+    [
+        ("/orgs/acme/dependabot/alerts?state=open&per_page=100", 250),
+        ("/orgs/acme/secret-scanning/alerts?state=open&per_page=100&hide_secret=true", 205),
+    ],
+)
+def test_alert_cursor_paging(fake_github: FakeGitHubFactory, path: str, count: int) -> None:
+    fake = fake_github(_many_alerts_org())
+    token = token_for(fake)
+    first = call(fake, "GET", path, token)
+    assert "after=" in next_link(first)  # type: ignore[operator]
+    alerts, pages = all_pages(fake, path, token)
+    assert pages == 3
+    assert len(alerts) == count == len({a["number"] for a in alerts})
+    refused = call(fake, "GET", path + "&page=2", token)
+    assert refused.status == 400
+    assert "page" in refused.json()["message"]
+
+
+def test_alert_shapes_and_filters(fake: FakeGitHub, token: str) -> None:
+    dependabot = call(fake, "GET", "/orgs/acme/dependabot/alerts?state=open", token).json()
+    assert {(a["repository"]["name"], a["number"]) for a in dependabot} == {
+        ("api", 1),
+        ("Legacy_Tool", 1),
+    }
+    alert = next(a for a in dependabot if a["repository"]["name"] == "api")
+    assert alert["html_url"] == "https://github.com/acme/api/security/dependabot/1"
+    assert alert["security_advisory"]["severity"] == "critical"
+    assert alert["security_vulnerability"]["severity"] == "critical"
+    assert alert["repository"]["full_name"] == "acme/api"
+    assert alert["repository"]["private"] is False
+    shown = call(fake, "GET", "/orgs/acme/secret-scanning/alerts?state=open", token).json()
+    assert [a["secret"] for a in shown] == ["ghp_canary"]
+    path = "/orgs/acme/secret-scanning/alerts?state=open&hide_secret=true"
+    hidden = call(fake, "GET", path, token).json()
+    assert len(hidden) == 1 and "secret" not in hidden[0]
+    assert hidden[0]["html_url"] == "https://github.com/acme/api/security/secret-scanning/1"
+    assert call(fake, "GET", "/orgs/acme/dependabot/alerts?state=bogus", token).status == 422
+
+
+def test_feature_off_answers_403(fake_github: FakeGitHubFactory) -> None:
+    org = small_org()
+    org.dependabot_enabled = False
+    org.secret_scanning_enabled = False
+    fake = fake_github(org)
+    token = token_for(fake)
+    for path in ("/orgs/acme/dependabot/alerts", "/orgs/acme/secret-scanning/alerts"):
+        answer = call(fake, "GET", path, token)
+        assert answer.status == 403
+        assert "disabled" in answer.json()["message"]
+
+
+# -- faults ----------------------------------------------------------------
+
+
+def test_next_n_server_errors_then_success(fake: FakeGitHub, token: str) -> None:
+    fake.faults.server_errors = 2
+    fake.faults.server_error_status = 503
+    statuses = [call(fake, "GET", "/orgs/acme/repos", token).status for _ in range(3)]
+    assert statuses == [503, 503, 200]
+    assert [entry.status for entry in fake.stats.log[-3:]] == [503, 503, 200]
+
+
+def test_server_error_rate_is_seeded(fake_github: FakeGitHubFactory) -> None:
+    def statuses() -> list[int]:
+        fake = fake_github(faults=Faults(server_error_rate=0.5, seed=7, fault_routes={"org_repos"}))
+        token = token_for(fake)
+        return [call(fake, "GET", "/orgs/acme/repos", token).status for _ in range(20)]
+
+    first = statuses()
+    assert 5 <= first.count(502) <= 15 and first.count(200) + first.count(502) == 20
+    assert first == statuses()
+
+
+@pytest.mark.parametrize("retry_after", ["30", "abc", None])
+def test_secondary_limit(fake: FakeGitHub, token: str, retry_after: str | None) -> None:
+    fake.faults.secondary_limits = 1
+    fake.faults.retry_after = retry_after
+    limited = call(fake, "GET", "/orgs/acme/repos", token)
+    assert limited.status == 403
+    assert limited.json()["message"].startswith("You have exceeded a secondary rate limit")
+    assert limited.headers.get("retry-after") == retry_after
+    assert int(limited.headers["x-ratelimit-remaining"]) > 0
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 200
+
+
+def test_primary_budget_exhaustion_and_reset(fake_github: FakeGitHubFactory) -> None:
+    clock = ManualClock(start=1_800_000_000.0)
+    fake = fake_github(clock=clock, faults=Faults(rest_budget=2, rate_limit_window=100))
+    token = token_for(fake, now=clock.time())
+    assert [call(fake, "GET", "/orgs/acme/repos", token).status for _ in range(2)] == [200, 200]
+    limited = call(fake, "GET", "/orgs/acme/repos", token)
+    assert limited.status == 403
+    assert limited.headers["x-ratelimit-remaining"] == "0"
+    assert limited.headers["x-ratelimit-reset"] == "1800000100"
+    assert "rate limit exceeded" in limited.json()["message"]
+    clock.advance(100)
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 200
+
+
+def test_reset_reported_in_the_past(fake_github: FakeGitHubFactory) -> None:
+    clock = ManualClock(start=1_800_000_000.0)
+    faults = Faults(rest_budget=1, rate_limit_reset_skew=-7200)
+    fake = fake_github(clock=clock, faults=faults)
+    token = token_for(fake, now=clock.time())
+    call(fake, "GET", "/orgs/acme/repos", token)
+    limited = call(fake, "GET", "/orgs/acme/repos", token)
+    assert limited.status == 403
+    assert int(limited.headers["x-ratelimit-reset"]) < clock.time()
+
+
+def test_failing_route_is_permanent(fake: FakeGitHub, token: str) -> None:
+    fake.faults.failing_routes = {"org_members": 500}
+    assert [call(fake, "GET", "/orgs/acme/members", token).status for _ in range(3)] == [500] * 3
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 200
+
+
+def test_fault_routes_limit_counted_faults(fake: FakeGitHub, token: str) -> None:
+    fake.faults.fault_routes = {"org_members"}
+    fake.faults.server_errors = 1
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 200
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 502
+
+
+def test_concurrency_cap_and_peak(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(faults=Faults(latency=0.2, max_concurrency=3))
+    token = token_for(fake)
+    fake.reset_stats()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(
+            pool.map(lambda _: call(fake, "GET", "/orgs/acme/repos", token).status, range(8))
+        )
+    assert statuses.count(200) >= 3
+    assert statuses.count(403) >= 1
+    assert fake.stats.peak_concurrency >= 4
+
+
+@pytest.mark.parametrize("mode", ["html", "truncated", "wrong_shape"])
+def test_hostile_bodies(fake: FakeGitHub, token: str, mode: str) -> None:
+    fake.faults.hostile = {"org_repos": mode}
+    answer = call(fake, "GET", "/orgs/acme/repos", token)
+    assert answer.status == 200
+    if mode == "wrong_shape":
+        assert isinstance(answer.json(), dict)
+    else:
+        with pytest.raises(ValueError):
+            json.loads(answer.data)
+    assert call(fake, "GET", "/orgs/acme/members", token).json()[0]["login"] == "alice"
+
+
+def test_hostile_link_header(fake: FakeGitHub, token: str) -> None:
+    fake.faults.hostile = {"org_members": "bad_link"}
+    answer = call(fake, "GET", "/orgs/acme/members", token)
+    assert answer.status == 200
+    assert next_link(answer) is None
+    assert "rel=next" in answer.headers["link"]
+
+
+def test_stats_count_routes_and_log(fake: FakeGitHub, token: str) -> None:
+    call(fake, "GET", "/orgs/acme/repos?per_page=100", token)
+    stats = json.loads(HTTP.request("GET", fake.url + "/_fake/stats").data)
+    assert stats["by_route"] == {"installation": 1, "access_tokens": 1, "org_repos": 1}
+    assert fake.stats.log[-1] == ("GET", "org_repos", "/orgs/acme/repos?per_page=100", 200)
+    assert fake.stats.routes() == ["installation", "access_tokens", "org_repos"]
+    fake.reset_stats()
+    assert fake.stats.total == 0
+
+
+# -- out of process ---------------------------------------------------------
+
+
+def test_cli_serves_until_terminated(tmp_path: Path) -> None:
+    key_file = tmp_path / "app.pem"
+    process = subprocess.Popen(  # noqa: S603 - our own module
+        [
+            sys.executable,
+            "-m",
+            "tests.fake_github",
+            "--org",
+            "tests.fake_github.samples:generated_org",
+            "--org-arg",
+            "12",
+            "--port",
+            "0",
+            "--key-file",
+            str(key_file),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        assert info["org"] == "bigco" and info["key_file"] == str(key_file)
+        assert key_file.stat().st_mode & 0o777 == 0o600
+        key = key_file.read_text()
+        assertion = make_jwt(key, iss=info["client_id"])
+        answer = HTTP.request(
+            "GET",
+            info["url"] + "/orgs/bigco/installation",
+            headers={**UA, "Authorization": f"Bearer {assertion}"},
+        )
+        assert answer.status == 200
+        stats = json.loads(HTTP.request("GET", info["url"] + "/_fake/stats").data)
+        assert stats["by_route"] == {"installation": 1}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=10) == 0
