@@ -429,6 +429,18 @@ def _env_bucket(env: Mapping[str, str], write_to_s3: bool) -> str | None:
     return value
 
 
+def _env_output_dir(env: Mapping[str, str], *, needed: bool) -> Path:
+    """OUTPUT_DIR; when files will go there it must be (or become) a directory."""
+    path = Path(_env(env, "OUTPUT_DIR") or DEFAULT_OUTPUT_DIR)
+    if needed and path.exists() and not path.is_dir():
+        raise _env_error(
+            "OUTPUT_DIR",
+            f"{path} exists and is not a directory",
+            "Point OUTPUT_DIR at a directory (it is created when missing).",
+        )
+    return path
+
+
 # --------------------------------------------------------------------------- event
 
 
@@ -508,6 +520,9 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         overrides.write_to_s3, _env_bool(env, "WRITE_TO_S3"), file_config.features["write_to_s3"]
     )
     bucket = _env_bucket(env, write_to_s3)
+    output_dir = _env_output_dir(
+        env, needed=not write_to_s3 or file_config.features["show_log_locally"]
+    )
     collections = overrides.collections or tuple(
         name for name in COLLECTIONS if file_config.features[FEATURE_OF_COLLECTION[name]]
     )
@@ -525,7 +540,7 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         api_url=api_url,
         write_to_s3=write_to_s3,
         s3_bucket=bucket,
-        output_dir=Path(_env(env, "OUTPUT_DIR") or DEFAULT_OUTPUT_DIR),
+        output_dir=output_dir,
         config_path=config_path,
         log_level=log_level,
         show_log_locally=file_config.features["show_log_locally"],
