@@ -1,0 +1,191 @@
+"""Writers: deterministic bytes, atomic local files, S3 latest + history over moto."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from datalogger.errors import WriteError
+from datalogger.writers import (
+    CONTENT_TYPE,
+    DATASET_FILES,
+    LocalWriter,
+    S3Writer,
+    dataset_bytes,
+    json_bytes,
+)
+from tests.runtime_support import aws_env, boto_client, environ, moto_server, s3_objects
+
+BUCKET = "acme-policy-data"
+
+
+def alert(repo: str, created: str, number: int) -> dict[str, Any]:
+    return {
+        "repository": repo,
+        "repository_url": f"https://github.com/acme/{repo}",
+        "created_at": created,
+        "severity": "high",
+        "alert_url": f"https://github.com/acme/{repo}/security/dependabot/{number}",
+        "repository_visibility": "PRIVATE",
+        "repository_archived": False,
+    }
+
+
+ALERTS = [
+    alert("api", "2026-01-02T00:00:00Z", 3),
+    alert("api", "2026-01-02T00:00:00Z", 12),
+    alert("api", "2026-03-01T00:00:00Z", 1),
+    alert("Zeta", "2025-01-01T00:00:00Z", 7),
+    alert("web", "2024-05-05T00:00:00Z", 2),
+]
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3(moto_endpoint: str) -> Any:
+    client = boto_client("s3", moto_endpoint)
+    existing = {b["Name"] for b in client.list_buckets()["Buckets"]}
+    if BUCKET in existing:
+        for key in s3_objects(client, BUCKET):
+            client.delete_object(Bucket=BUCKET, Key=key)
+    else:
+        client.create_bucket(Bucket=BUCKET)
+    return client
+
+
+# --------------------------------------------------------------------------- bytes
+
+
+def test_json_bytes_format_is_canonical() -> None:
+    data = json_bytes([{"name": "café", "n": 1}])
+    assert data == '[\n  {\n    "name": "café",\n    "n": 1\n  }\n]\n'.encode()
+    assert data.endswith(b"]\n")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_dataset_bytes_ignore_input_order(seed: int) -> None:
+    shuffled = list(ALERTS)
+    random.Random(seed).shuffle(shuffled)
+    assert dataset_bytes("dependabot", shuffled) == dataset_bytes("dependabot", ALERTS)
+
+
+def test_alerts_sorted_by_repository_then_created_then_url() -> None:
+    records = json.loads(dataset_bytes("dependabot", list(reversed(ALERTS))))
+    # code point order (upper case first); same created_at: alert_url as a string
+    assert [(r["repository"], r["alert_url"].rsplit("/", 1)[1]) for r in records] == [
+        ("Zeta", "7"),
+        ("api", "12"),
+        ("api", "3"),
+        ("api", "1"),
+        ("web", "2"),
+    ]
+
+
+def test_secret_scanning_sorted_by_creation_date() -> None:
+    records = [
+        {"repository": "a", "creation_date": "2026-02-01T00:00:00Z", "alert_url": "u1"},
+        {"repository": "a", "creation_date": "2026-01-01T00:00:00Z", "alert_url": "u2"},
+    ]
+    out = json.loads(dataset_bytes("secret_scanning", records))
+    assert [r["alert_url"] for r in out] == ["u2", "u1"]
+
+
+def test_repositories_sorted_by_name_and_field_order_kept() -> None:
+    records = [
+        {"name": "b", "type": "PUBLIC", "checklist": {"z": True, "a": False}},
+        {"name": "a", "type": "PRIVATE", "checklist": {}},
+    ]
+    text = dataset_bytes("repositories", records).decode()
+    assert [r["name"] for r in json.loads(text)] == ["a", "b"]
+    assert text.index('"z"') < text.index('"a": false')  # keys are not re-sorted
+
+
+def test_unknown_collection_is_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown collection"):
+        dataset_bytes("issues", [])
+
+
+# --------------------------------------------------------------------------- local
+
+
+def test_local_writer_writes_whole_file_without_leftovers(tmp_path: Path) -> None:
+    out = tmp_path / "nested" / "out"
+    writer = LocalWriter(out)
+    data = dataset_bytes("dependabot", ALERTS)
+    assert writer.write(DATASET_FILES["dependabot"], data) == [str(out / "dependabot.json")]
+    assert (out / "dependabot.json").read_bytes() == data
+    writer.write(DATASET_FILES["dependabot"], b"[]\n")
+    assert (out / "dependabot.json").read_bytes() == b"[]\n"
+    assert sorted(p.name for p in out.iterdir()) == ["dependabot.json"]
+
+
+def test_local_writer_failure_keeps_previous_copy_and_cleans_up(tmp_path: Path) -> None:
+    writer = LocalWriter(tmp_path)
+    (tmp_path / "repositories.json").mkdir()  # os.replace onto a directory fails
+    (tmp_path / "dependabot.json").write_bytes(b"previous\n")
+    with pytest.raises(WriteError) as info:
+        writer.write("repositories.json", b"[]\n")
+    assert "repositories.json" in str(info.value)
+    assert "OUTPUT_DIR" in str(info.value)
+    assert (tmp_path / "dependabot.json").read_bytes() == b"previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dependabot.json", "repositories.json"]
+
+
+def test_local_writer_output_dir_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("not a directory")
+    with pytest.raises(WriteError, match="OUTPUT_DIR"):
+        LocalWriter(blocker).write("run_summary.json", b"{}\n")
+
+
+# --------------------------------------------------------------------------- S3 (moto)
+
+
+def test_s3_writer_puts_latest_and_history_with_local_bytes(s3: Any, tmp_path: Path) -> None:
+    data = dataset_bytes("dependabot", ALERTS)
+    LocalWriter(tmp_path).write("dependabot.json", data)
+    written = S3Writer(BUCKET, date(2026, 11, 30), s3).write("dependabot.json", data)
+    assert written == [
+        f"s3://{BUCKET}/history/2026-11-30/dependabot.json",
+        f"s3://{BUCKET}/dependabot.json",
+    ]
+    objects = s3_objects(s3, BUCKET)
+    assert objects == {"dependabot.json": data, "history/2026-11-30/dependabot.json": data}
+    assert objects["dependabot.json"] == (tmp_path / "dependabot.json").read_bytes()
+    head = s3.head_object(Bucket=BUCKET, Key="dependabot.json")
+    assert head["ContentType"] == CONTENT_TYPE
+
+
+def test_s3_writer_history_accumulates_per_day(s3: Any) -> None:
+    S3Writer(BUCKET, date(2026, 11, 23), s3).write("run_summary.json", b"{}\n")
+    S3Writer(BUCKET, date(2026, 11, 30), s3).write("run_summary.json", b'{"x": 1}\n')
+    objects = s3_objects(s3, BUCKET)
+    assert objects["run_summary.json"] == b'{"x": 1}\n'
+    assert objects["history/2026-11-23/run_summary.json"] == b"{}\n"
+    assert objects["history/2026-11-30/run_summary.json"] == b'{"x": 1}\n'
+
+
+def test_s3_writer_missing_bucket_raises_write_error(s3: Any) -> None:
+    with pytest.raises(WriteError) as info:
+        S3Writer("no-such-bucket-here", date(2026, 11, 30), s3).write("x.json", b"[]\n")
+    message = str(info.value)
+    assert "s3://no-such-bucket-here/history/2026-11-30/x.json" in message
+    assert "NoSuchBucket" in message
+    assert "s3:PutObject" in message
+
+
+def test_s3_writer_builds_its_client_from_boto3_variables(s3: Any, moto_endpoint: str) -> None:
+    with environ(aws_env(moto_endpoint)):
+        S3Writer(BUCKET, date(2026, 11, 30)).write("secret_scanning.json", b"[]\n")
+    assert s3_objects(s3, BUCKET)["secret_scanning.json"] == b"[]\n"
