@@ -1,0 +1,498 @@
+"""The deployment as AWS would receive it: `serverless package` and `invoke local`.
+
+Runs the project's pinned Serverless CLI (node_modules/.bin/serverless, osls)
+on a copy of the repository, then checks the generated CloudFormation
+template, lints it with cfn-lint, opens the zip Lambda would run, and finally
+runs the handler through `serverless invoke local` against the fake GitHub.
+No AWS account or credentials are involved.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fake_github import FakeGitHub, Faults, sample_org
+
+pytestmark = pytest.mark.serverless
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVERLESS = REPO_ROOT / "node_modules" / ".bin" / "serverless"
+TEMPLATE = "cloudformation-template-update-stack.json"
+ARTIFACT = "github-policy-data-logger.zip"
+SERVICE = "github-policy-data-logger"
+CHECKS = (
+    "inactive",
+    "unprotected_branches",
+    "unsigned_commits",
+    "readme_missing",
+    "license_missing",
+    "pirr_missing",
+    "gitignore_missing",
+    "external_pr",
+    "breaks_naming_convention",
+    "secret_scanning_disabled",
+    "push_protection_disabled",
+    "dependabot_disabled",
+    "codeowners_missing",
+    "point_of_contact_missing",
+)
+# Not copied into the service copy: tool state and build output.
+_NOT_COPIED = (
+    ".git",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".serverless",
+    ".requirements-cache",
+    "output",
+    "site",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "__pycache__",
+    "*.pem",
+    "*.key",
+)
+# Files that must never reach the artifact, planted in the copy.
+_DECOYS = (
+    "decoy-app.private-key.pem",
+    "github_client/decoy.pem",
+    "github_client/__pycache__/stale.cpython-311.pyc",
+    "output/demo/repositories.json",
+)
+ELF_MAGIC = b"\x7fELF"
+EM_AARCH64 = 183
+
+
+@dataclass(frozen=True)
+class Packaged:
+    """One `serverless package` run: the template and the zip Lambda would get."""
+
+    template_path: Path
+    template: dict[str, Any]
+    artifact: Path
+
+    def resources_of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            name: resource
+            for name, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def only_resource(self, resource_type: str) -> dict[str, Any]:
+        resources = self.resources_of_type(resource_type)
+        assert len(resources) == 1, f"expected one {resource_type}, got {sorted(resources)}"
+        return next(iter(resources.values()))
+
+    def data_bucket(self) -> dict[str, Any]:
+        buckets = self.resources_of_type("AWS::S3::Bucket")
+        return buckets["DataBucket"]
+
+    def function_properties(self) -> dict[str, Any]:
+        return self.only_resource("AWS::Lambda::Function")["Properties"]  # type: ignore[no-any-return]
+
+    def role_statements(self) -> list[dict[str, Any]]:
+        role = self.only_resource("AWS::IAM::Role")
+        return [
+            statement
+            for policy in role["Properties"]["Policies"]
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+
+
+def serverless_cli() -> Path:
+    """The project's pinned Serverless CLI; its absence is a broken setup, not a skip."""
+    if not SERVERLESS.exists():
+        pytest.fail(
+            f"{SERVERLESS} is missing: install the pinned CLI with `npm ci` (or `make setup`)"
+        )
+    return SERVERLESS
+
+
+def python_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for the CLI: this interpreter as `python3`, no AWS lookups."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        AWS_EC2_METADATA_DISABLED="true",
+        SLS_TELEMETRY_DISABLED="1",
+        SLS_NOTIFICATIONS_MODE="off",
+    )
+    if sys.prefix != sys.base_prefix:
+        env["VIRTUAL_ENV"] = sys.prefix
+    env.update(extra or {})
+    return env
+
+
+def run_serverless(
+    service_dir: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - fixed executable, arguments from this file
+        [str(serverless_cli()), *args],
+        cwd=service_dir,
+        env=python_env(env),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def copy_service(destination: Path) -> Path:
+    """The repository as a fresh clone would have it, plus decoys that must not ship."""
+    shutil.copytree(REPO_ROOT, destination, ignore=shutil.ignore_patterns(*_NOT_COPIED))
+    (destination / "node_modules").symlink_to(REPO_ROOT / "node_modules")
+    # Share the wheel cache with the repository: later runs need no download.
+    (REPO_ROOT / ".requirements-cache").mkdir(exist_ok=True)
+    (destination / ".requirements-cache").symlink_to(REPO_ROOT / ".requirements-cache")
+    for decoy in _DECOYS:
+        path = destination / decoy
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("must not be packaged\n")
+    return destination
+
+
+def package(service_dir: Path, out: Path, *args: str) -> Packaged:
+    """`serverless package` into ``out`` (each run empties its package directory)."""
+    result = run_serverless(service_dir, "package", "--package", str(out), *args)
+    assert result.returncode == 0, f"serverless package failed:\n{result.stdout}\n{result.stderr}"
+    template_path = out / TEMPLATE
+    return Packaged(template_path, json.loads(template_path.read_text()), out / ARTIFACT)
+
+
+@pytest.fixture(scope="session")
+def service_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_service(tmp_path_factory.mktemp("service") / "repo")
+
+
+@pytest.fixture(scope="session")
+def packaged(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """The package with no params at all, as CI builds it."""
+    return package(service_dir, tmp_path_factory.mktemp("package"))
+
+
+@pytest.fixture(scope="session")
+def packaged_prod(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """A production package with every deployment param given."""
+    return package(
+        service_dir,
+        tmp_path_factory.mktemp("prod-package"),
+        "--stage",
+        "prod",
+        "--param=org=acme",
+        "--param=appClientId=Iv1.0123456789abcdef",
+        "--param=bucketName=acme-policy-data-123456789012",
+        "--param=secretName=acme/github-app-key",
+        "--param=memorySize=512",
+        "--param=scheduleEnabled=false",
+        "--param=githubApiUrl=https://ghe.example.com/api/v3",
+    )
+
+
+# --- the template ------------------------------------------------------------
+
+
+def test_function_is_an_arm64_python_lambda_with_the_full_15_minutes(packaged: Packaged) -> None:
+    function = packaged.function_properties()
+    assert function["Handler"] == "handler.handler"
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Timeout"] == 900
+    assert function["MemorySize"] == 256
+
+
+def test_environment_is_plain_strings_so_invoke_local_needs_no_aws(packaged: Packaged) -> None:
+    variables = packaged.function_properties()["Environment"]["Variables"]
+    assert variables == {
+        "AWS_SECRET_NAME": f"{SERVICE}/dev/github-app-private-key",
+        "S3_BUCKET": f"{SERVICE}-dev-eu-west-1",
+    }
+
+
+def test_params_set_environment_memory_schedule_and_iam(packaged_prod: Packaged) -> None:
+    function = packaged_prod.function_properties()
+    assert function["MemorySize"] == 512
+    assert function["Environment"]["Variables"] == {
+        "GITHUB_ORG": "acme",
+        "GITHUB_APP_CLIENT_ID": "Iv1.0123456789abcdef",
+        "AWS_SECRET_NAME": "acme/github-app-key",
+        "S3_BUCKET": "acme-policy-data-123456789012",
+        "GITHUB_API_URL": "https://ghe.example.com/api/v3",
+    }
+    rule = packaged_prod.only_resource("AWS::Events::Rule")
+    assert rule["Properties"]["State"] == "DISABLED"
+    resources = json.dumps(packaged_prod.role_statements())
+    assert "arn:aws:s3:::acme-policy-data-123456789012/*" in resources
+    assert "acme/github-app-key-??????" in resources
+    assert packaged_prod.data_bucket()["Properties"]["BucketName"] == (
+        "acme-policy-data-123456789012"
+    )
+
+
+def test_weekly_schedule_sends_an_empty_event(packaged: Packaged) -> None:
+    rule = packaged.only_resource("AWS::Events::Rule")["Properties"]
+    assert rule["ScheduleExpression"] == "cron(0 3 ? * SUN *)"
+    assert rule["State"] == "ENABLED"
+    (target,) = rule["Targets"]
+    assert json.loads(target["Input"]) == {}
+    assert target["Arn"] == {"Fn::GetAtt": ["DataLoggerLambdaFunction", "Arn"]}
+
+
+def test_a_failed_run_is_not_retried(packaged: Packaged) -> None:
+    config = packaged.only_resource("AWS::Lambda::EventInvokeConfig")["Properties"]
+    assert config["MaximumRetryAttempts"] == 0
+
+
+def test_logs_are_kept_90_days(packaged: Packaged) -> None:
+    log_group = packaged.only_resource("AWS::Logs::LogGroup")["Properties"]
+    assert log_group["RetentionInDays"] == 90
+
+
+def _resources(statement: Mapping[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+def _actions(statement: Mapping[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_role_may_only_put_objects_in_the_bucket_and_read_the_one_secret(
+    packaged: Packaged,
+) -> None:
+    statements = packaged.role_statements()
+    assert all(statement["Effect"] == "Allow" for statement in statements)
+    for statement in statements:
+        for resource in _resources(statement):
+            assert resource != "*", f"unscoped resource in {statement}"
+        for action in _actions(statement):
+            assert "*" not in action, f"wildcard action in {statement}"
+
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for statement in statements:
+        for action in _actions(statement):
+            by_service.setdefault(action.split(":")[0], []).append(statement)
+    assert set(by_service) == {"logs", "s3", "secretsmanager"}
+
+    (s3,) = by_service["s3"]
+    assert _actions(s3) == ["s3:PutObject"]
+    assert _resources(s3) == [f"arn:aws:s3:::{SERVICE}-dev-eu-west-1/*"]
+
+    (secrets,) = by_service["secretsmanager"]
+    assert _actions(secrets) == ["secretsmanager:GetSecretValue"]
+    (secret_arn,) = _resources(secrets)
+    separator, parts = secret_arn["Fn::Join"]
+    assert separator == ":"
+    assert parts[:3] == ["arn", {"Ref": "AWS::Partition"}, "secretsmanager"]
+    assert parts[5:] == ["secret", f"{SERVICE}/dev/github-app-private-key-??????"]
+    assert "*" not in json.dumps(secret_arn)
+
+    for statement in by_service["logs"]:  # the framework's own, on this function's group
+        for resource in _resources(statement):
+            assert f"log-group:/aws/lambda/{SERVICE}-dev" in resource["Fn::Sub"]
+
+
+def test_bucket_is_private_encrypted_versioned_and_expires_history(packaged: Packaged) -> None:
+    bucket = packaged.data_bucket()
+    assert bucket["DeletionPolicy"] == "Retain"
+    properties = bucket["Properties"]
+    assert properties["BucketName"] == f"{SERVICE}-dev-eu-west-1"
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {
+        "Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    }
+    (encryption,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"}
+    assert properties["VersioningConfiguration"] == {"Status": "Enabled"}
+
+    rules = properties["LifecycleConfiguration"]["Rules"]
+    assert all(rule["Status"] == "Enabled" for rule in rules)
+    history = [rule for rule in rules if rule.get("Prefix") == "history/"]
+    assert len(history) == 1
+    assert 365 <= history[0]["ExpirationInDays"] <= 800
+    assert any("NoncurrentVersionExpiration" in rule for rule in rules)
+
+
+def test_bucket_policy_denies_every_request_without_tls(packaged: Packaged) -> None:
+    policies = packaged.resources_of_type("AWS::S3::BucketPolicy")
+    policy = policies["DataBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "DataBucket"}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    bucket_arn = f"arn:aws:s3:::{SERVICE}-dev-eu-west-1"
+    assert sorted(statement["Resource"]) == [bucket_arn, f"{bucket_arn}/*"]
+
+
+def test_template_passes_cfn_lint(packaged: Packaged) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(  # noqa: S603 - the venv's cfn-lint on our template
+        [str(cfn_lint), str(packaged.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == ""
+
+
+# --- the artifact ------------------------------------------------------------
+
+
+def _artifact_names(packaged: Packaged) -> list[str]:
+    with zipfile.ZipFile(packaged.artifact) as archive:
+        return archive.namelist()
+
+
+def test_artifact_holds_the_runtime_code_and_its_dependencies(
+    packaged: Packaged, service_dir: Path
+) -> None:
+    names = set(_artifact_names(packaged))
+    assert {"handler.py", "config.json"} <= names
+    for package_name in ("github_client", "collectors", "datalogger"):
+        sources = {
+            path.relative_to(service_dir).as_posix()
+            for path in (service_dir / package_name).rglob("*.py")
+        }
+        assert f"{package_name}/__init__.py" in sources
+        assert sources <= names, f"missing from the zip: {sorted(sources - names)}"
+    for dependency in ("jwt/__init__.py", "urllib3/__init__.py", "cryptography/__init__.py"):
+        assert dependency in names
+
+
+def test_artifact_ships_nothing_else(packaged: Packaged) -> None:
+    names = _artifact_names(packaged)
+    top_level = {name.split("/")[0] for name in names}
+    for forbidden in ("tests", "docs", "bench", "scripts", "node_modules", ".venv", "output"):
+        assert forbidden not in top_level
+    for forbidden in ("boto3", "botocore", "s3transfer"):  # the Lambda runtime provides them
+        assert forbidden not in top_level
+    assert not [name for name in names if name.endswith((".pyc", ".pyo", ".pem", ".key"))]
+    assert not [name for name in names if "__pycache__" in name]
+    project_files = {"serverless.yml", "package.json", "Makefile", "pyproject.toml", "README.md"}
+    assert not project_files & set(names)
+
+
+def _elf_machine(header: bytes) -> int:
+    """e_machine of a 64-bit little-endian ELF header."""
+    assert header[:4] == ELF_MAGIC, "not an ELF file"
+    assert header[4] == 2, "not a 64-bit ELF file"
+    assert header[5] == 1, "not little-endian"
+    return int.from_bytes(header[18:20], "little")
+
+
+def test_native_code_is_built_for_arm64_linux(packaged: Packaged) -> None:
+    with zipfile.ZipFile(packaged.artifact) as archive:
+        shared_objects = [name for name in archive.namelist() if name.endswith(".so")]
+        assert any(name.startswith("cryptography/hazmat/bindings/_rust") for name in shared_objects)
+        for name in shared_objects:
+            with archive.open(name) as handle:
+                assert _elf_machine(handle.read(20)) == EM_AARCH64, name
+    assert not [name for name in shared_objects if "x86_64" in name]
+
+
+# --- invoke local ------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_fake() -> Iterator[FakeGitHub]:
+    with FakeGitHub(sample_org.build(), faults=Faults()) as fake:
+        yield fake
+
+
+def invoke_local(
+    service_dir: Path, fake: FakeGitHub, tmp_path: Path
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    key_file = tmp_path / "app-key.pem"
+    key_file.write_text(fake.private_key_pem)
+    key_file.chmod(0o600)
+    output_dir = tmp_path / "output"
+    result = run_serverless(
+        service_dir,
+        "invoke",
+        "local",
+        "--function",
+        "dataLogger",
+        "--data",
+        "{}",
+        env={
+            "GITHUB_ORG": sample_org.ORG,
+            "GITHUB_APP_CLIENT_ID": "Iv1.testapp",
+            "GITHUB_API_URL": fake.url,
+            "GITHUB_APP_PRIVATE_KEY_FILE": str(key_file),
+            "WRITE_TO_S3": "false",
+            "OUTPUT_DIR": str(output_dir),
+        },
+    )
+    return result, output_dir
+
+
+def test_invoke_local_writes_the_three_datasets_and_the_summary(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    result, output_dir = invoke_local(service_dir, sample_fake, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    summary = json.loads((output_dir / "run_summary.json").read_text())
+    assert summary["status"] == "succeeded"
+    assert summary["org"] == sample_org.ORG
+    assert {name: c["status"] for name, c in summary["collections"].items()} == {
+        "repositories": "succeeded",
+        "dependabot": "succeeded",
+        "secret_scanning": "succeeded",
+    }
+
+    org = sample_org.build()
+    repositories = json.loads((output_dir / "repositories.json").read_text())
+    assert sorted(r["name"] for r in repositories) == sorted(
+        repo.name for repo in org.repositories if not repo.archived
+    )
+    # The sample organisation breaks every rule somewhere, and is not all bad.
+    for check in CHECKS:
+        failing = [r["name"] for r in repositories if r["checklist"][check]]
+        assert 0 < len(failing) < len(repositories), check
+
+    dependabot = json.loads((output_dir / "dependabot.json").read_text())
+    secret_scanning = json.loads((output_dir / "secret_scanning.json").read_text())
+    assert summary["collections"]["dependabot"]["records"] == len(dependabot) > 0
+    assert summary["collections"]["secret_scanning"]["records"] == len(secret_scanning) > 0
+    assert {alert["repository"] for alert in secret_scanning} >= {"flash-site"}  # archived too
+    for alert in org.secret_scanning_alerts:
+        assert alert.secret not in result.stdout + result.stderr
+        assert alert.secret not in (output_dir / "secret_scanning.json").read_text()
+
+
+def test_invoke_local_exits_non_zero_when_a_collection_fails(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    sample_fake.faults.failing_routes = {"dependabot_alerts": 500}
+    result, output_dir = invoke_local(service_dir, sample_fake, tmp_path)
+    assert result.returncode != 0
+    assert not (output_dir / "dependabot.json").exists()
+    assert (output_dir / "repositories.json").exists()
+    summary = json.loads((output_dir / "run_summary.json").read_text())
+    assert summary["status"] == "partial"
+    assert summary["collections"]["dependabot"]["status"] == "failed"
+    assert summary["collections"]["dependabot"]["error"]
