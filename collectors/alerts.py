@@ -1,0 +1,96 @@
+"""What the two alert collections share: reading an org alert endpoint, enrichment, order.
+
+Both endpoints page by cursor (``after=``) and are read with
+``client.paginate`` (Link rel="next" as given). An endpoint that answers 403
+or 404 means the feature is off for the organisation or the App lacks the
+permission: that is a :class:`FeatureUnavailableError`, never an empty list.
+
+Enrichment (``repository_visibility``, ``repository_archived``) comes from
+the inventory. An alert whose repository the inventory does not list (created
+or transferred in during the run) costs one targeted ``GET /repos/{org}/{name}``,
+cached; if that fails too the collection fails naming the repository.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from collectors.errors import CollectionError, FeatureUnavailableError
+from collectors.inventory import RepoListing, listing_from_rest
+from collectors.shapes import as_object, field_object, field_str
+from github_client import ForbiddenError, GitHubClient, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+
+def read_alerts(
+    client: GitHubClient,
+    path: str,
+    params: Mapping[str, str | int],
+    feature: str,
+    permission: str,
+) -> list[Mapping[str, Any]]:
+    """Every alert the endpoint lists (every page), as JSON objects."""
+    where = f"GET {path}"
+    try:
+        return [as_object(item, where, "alert") for item in client.paginate(path, params)]
+    except (ForbiddenError, NotFoundError) as exc:
+        raise FeatureUnavailableError(
+            f"{where} answered HTTP {exc.status}: {feature} is off for the organisation or "
+            f"the GitHub App lacks the '{permission}' permission (GitHub said: "
+            f"{exc.github_message or 'nothing'}). No dataset was written: an empty list "
+            "would claim there are no alerts."
+        ) from exc
+
+
+def alert_sort_key(record: Mapping[str, Any], created_field: str) -> tuple[str, str, str]:
+    """repository, then creation time, then alert URL."""
+    return (record["repository"], record[created_field], record["alert_url"])
+
+
+class RepositoryIndex:
+    """The inventory by repository name, with one cached lookup for names it lacks."""
+
+    def __init__(self, client: GitHubClient, org: str, inventory: Sequence[RepoListing]) -> None:
+        self._client = client
+        self._org = org
+        self._by_name = {listing.name: listing for listing in inventory}
+        self._by_folded = {listing.name.casefold(): listing for listing in inventory}
+        self._lock = threading.Lock()
+
+    def listing(self, name: str, alert_url: str) -> RepoListing:
+        """The repository an alert belongs to."""
+        found = self._by_name.get(name) or self._by_folded.get(name.casefold())
+        if found is not None:
+            return found
+        with self._lock:
+            found = self._by_folded.get(name.casefold())
+            if found is None:
+                found = self._look_up(name, alert_url)
+                self._by_folded[name.casefold()] = found
+            return found
+
+    def _look_up(self, name: str, alert_url: str) -> RepoListing:
+        path = f"/repos/{self._org}/{name}"
+        logger.info(
+            "alert repository missing from inventory, looking it up",
+            extra={"org": self._org, "repository": name},
+        )
+        try:
+            response = self._client.get(path)
+        except NotFoundError as exc:
+            raise CollectionError(
+                f"alert {alert_url} belongs to repository {self._org}/{name}, which "
+                f"GET /orgs/{self._org}/repos did not list and GET {path} answered 404; "
+                "run again (it may have been deleted or transferred during the run)"
+            ) from exc
+        return listing_from_rest(response.data, f"GET {path}")
+
+
+def alert_repository(alert: Mapping[str, Any], where: str) -> tuple[str, str]:
+    """The alert's repository name and html_url."""
+    repository = field_object(alert, "repository", where)
+    return field_str(repository, "name", where), field_str(repository, "html_url", where)

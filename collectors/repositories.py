@@ -1,0 +1,464 @@
+"""repositories.json: facts of every active repository in aliased GraphQL batches, then policy.
+
+Request plan (issue 5's budget): the inventory's REST pages, then one GraphQL
+query per ``batch_size`` active repositories (each repository's facts in one
+selection: branches with protection, latest commit signatures, the root /
+``.github`` / ``docs`` listings, the three CODEOWNERS candidates, open pull
+request authors), follow-up pages only for repositories with more than 100
+branches or open pull requests, then the people lookups of
+:class:`collectors.people.OrgDirectory`. Batches are small units on a thread
+pool, collected as they complete.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from collectors import CollectionResult
+from collectors.batching import (
+    BatchTooHeavyError,
+    GraphQLAnswer,
+    chunks,
+    error_alias,
+    error_type,
+    run_graphql,
+    unexpected_errors,
+    with_halving,
+)
+from collectors.codeowners import parse_owners
+from collectors.errors import CollectionError, RepositoryUnreadableError
+from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
+from collectors.inventory import VISIBILITIES, RepoListing
+from collectors.people import OrgDirectory
+from collectors.policy import PUBLIC, checklist, is_bot_or_deleted
+from collectors.queries import (
+    CODEOWNERS_ALIASES,
+    follow_up_query,
+    repository_alias,
+    repository_facts_query,
+)
+from collectors.shapes import (
+    as_object,
+    field_bool,
+    field_int,
+    field_list,
+    field_object,
+    field_object_or_none,
+    field_str,
+    field_str_or_none,
+)
+from github_client import GitHubClient
+
+logger = logging.getLogger(__name__)
+
+MAX_SIGNED_COMMITS = 100
+SECURITY_PERMISSION_WARNING = (
+    "GitHub did not reveal security_and_analysis (secret scanning / push protection status) "
+    "for {count} public repositories (e.g. {examples}); their secret_scanning_disabled and "
+    "push_protection_disabled are reported true. Grant the GitHub App the 'Administration' "
+    "repository permission (read) so that GitHub shows the status."
+)
+
+
+@dataclass(frozen=True)
+class RepositorySettings:
+    """The repository collection's knobs (config.json ``settings``)."""
+
+    inactivity_years: int
+    signed_commit_number: int
+    thread_count: int
+    batch_size: int = 50
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.signed_commit_number <= MAX_SIGNED_COMMITS:
+            raise ValueError(
+                f"signed_commit_number must be between 0 and {MAX_SIGNED_COMMITS} "
+                f"(GitHub pages commit history by 100), got {self.signed_commit_number}"
+            )
+        if self.thread_count < 1 or self.batch_size < 1 or self.inactivity_years < 0:
+            raise ValueError(
+                "thread_count and batch_size must be at least 1 and inactivity_years at least 0"
+            )
+
+
+@dataclass
+class RepoDraft:
+    """One repository's facts while its pages are still being read."""
+
+    listing: RepoListing
+    visibility: str
+    is_empty: bool
+    created_at: str
+    pushed_at: str | None
+    vulnerability_alerts_enabled: bool
+    commit_signatures: tuple[bool | None, ...]
+    root_entries: tuple[TreeEntry, ...]
+    github_entries: tuple[TreeEntry, ...]
+    docs_entries: tuple[TreeEntry, ...]
+    codeowners_owners: tuple[str, ...] | None
+    branches_protected: list[bool] = field(default_factory=list)
+    branches_cursor: str | None = None
+    pull_request_authors: list[PullRequestAuthor | None] = field(default_factory=list)
+    pull_requests_cursor: str | None = None
+
+    def facts(self) -> RepoFacts:
+        return RepoFacts(
+            name=self.listing.name,
+            visibility=self.visibility,
+            url=self.listing.html_url,
+            created_at=self.created_at,
+            pushed_at=self.pushed_at,
+            is_empty=self.is_empty,
+            branches_protected=tuple(self.branches_protected),
+            commit_signatures=self.commit_signatures,
+            root_entries=self.root_entries,
+            github_entries=self.github_entries,
+            docs_entries=self.docs_entries,
+            codeowners_owners=self.codeowners_owners,
+            pull_request_authors=tuple(self.pull_request_authors),
+            vulnerability_alerts_enabled=self.vulnerability_alerts_enabled,
+            secret_scanning=self.listing.secret_scanning,
+            push_protection=self.listing.push_protection,
+        )
+
+
+# -- parsing one repository's answer -------------------------------------------------------
+
+
+def next_cursor(connection: Mapping[str, Any], where: str) -> str | None:
+    """The cursor of the next page, None on the last page."""
+    page_info = field_object(connection, "pageInfo", where)
+    if not field_bool(page_info, "hasNextPage", where):
+        return None
+    cursor = field_str_or_none(page_info, "endCursor", where)
+    if cursor is None:
+        raise CollectionError(f"{where}: hasNextPage is true but endCursor is null")
+    return cursor
+
+
+def branch_page(connection: Mapping[str, Any], where: str) -> tuple[list[bool], str | None]:
+    """Per-branch protection flags of one ``refs`` page, and the next cursor."""
+    flags = []
+    for node in field_list(connection, "nodes", where):
+        branch = as_object(node, where, "refs.nodes[]")
+        rule = field_object_or_none(branch, "branchProtectionRule", where)
+        rules = field_object_or_none(branch, "rules", where)
+        has_ruleset = rules is not None and field_int(rules, "totalCount", where) > 0
+        flags.append(rule is not None or has_ruleset)
+    return flags, next_cursor(connection, where)
+
+
+def pull_request_page(
+    connection: Mapping[str, Any], where: str
+) -> tuple[list[PullRequestAuthor | None], str | None]:
+    """Authors of one open-pull-request page (None: deleted account), and the next cursor."""
+    authors: list[PullRequestAuthor | None] = []
+    for node in field_list(connection, "nodes", where):
+        author = field_object_or_none(as_object(node, where, "nodes[]"), "author", where)
+        if author is None:
+            authors.append(None)
+        else:
+            authors.append(
+                PullRequestAuthor(
+                    field_str(author, "__typename", where), field_str(author, "login", where)
+                )
+            )
+    return authors, next_cursor(connection, where)
+
+
+def tree_entries(repo: Mapping[str, Any], alias: str, where: str) -> tuple[TreeEntry, ...]:
+    """Entries of a directory lookup; () when the path is absent or not a directory."""
+    found = field_object_or_none(repo, alias, where)
+    if found is None or field_str(found, "__typename", where) != "Tree":
+        return ()
+    return tuple(
+        TreeEntry(
+            field_str(as_object(entry, where, f"{alias}.entries[]"), "name", where),
+            field_str(entry, "type", where),
+        )
+        for entry in field_list(found, "entries", where)
+    )
+
+
+def codeowners_owners(repo: Mapping[str, Any], where: str) -> tuple[str, ...] | None:
+    """Owners of the first CODEOWNERS file in GitHub's order; None when there is none."""
+    for alias in CODEOWNERS_ALIASES:
+        found = field_object_or_none(repo, alias, where)
+        if found is not None and field_str(found, "__typename", where) == "Blob":
+            text = field_str_or_none(found, "text", where)  # null: a binary file
+            return parse_owners(text or "")
+    return None
+
+
+def commit_signatures(
+    repo: Mapping[str, Any], signed_commit_number: int, where: str
+) -> tuple[bool | None, ...]:
+    """``isValid`` of the latest commits' signatures (None: unsigned), newest first."""
+    ref = field_object_or_none(repo, "defaultBranchRef", where)
+    if ref is None or signed_commit_number == 0:
+        return ()
+    target = field_object(ref, "target", where)
+    history = field_object(target, "history", where)
+    signatures: list[bool | None] = []
+    for node in field_list(history, "nodes", where):
+        signature = field_object_or_none(
+            as_object(node, where, "history.nodes[]"), "signature", where
+        )
+        signatures.append(None if signature is None else field_bool(signature, "isValid", where))
+    return tuple(signatures)
+
+
+def draft_from_answer(
+    repo: Mapping[str, Any], listing: RepoListing, signed_commit_number: int, where: str
+) -> RepoDraft:
+    """A RepoDraft from one aliased ``repository`` answer."""
+    visibility = field_str(repo, "visibility", where)
+    if visibility not in VISIBILITIES:
+        raise CollectionError(f"{where}: unknown visibility {visibility!r}")
+    branches, branches_cursor = branch_page(field_object(repo, "refs", where), f"{where} refs")
+    authors, pulls_cursor = pull_request_page(
+        field_object(repo, "pullRequests", where), f"{where} pullRequests"
+    )
+    return RepoDraft(
+        listing=listing,
+        visibility=visibility,
+        is_empty=field_bool(repo, "isEmpty", where),
+        created_at=field_str(repo, "createdAt", where),
+        pushed_at=field_str_or_none(repo, "pushedAt", where),
+        vulnerability_alerts_enabled=field_bool(repo, "hasVulnerabilityAlertsEnabled", where),
+        commit_signatures=commit_signatures(repo, signed_commit_number, where),
+        root_entries=tree_entries(repo, "root", where),
+        github_entries=tree_entries(repo, "dotGithub", where),
+        docs_entries=tree_entries(repo, "docs", where),
+        codeowners_owners=codeowners_owners(repo, where),
+        branches_protected=branches,
+        branches_cursor=branches_cursor,
+        pull_request_authors=authors,
+        pull_requests_cursor=pulls_cursor,
+    )
+
+
+# -- fetching ------------------------------------------------------------------------------
+
+
+class FactReader:
+    """Reads the facts of batches of repositories through GraphQL."""
+
+    def __init__(self, client: GitHubClient, org: str, settings: RepositorySettings) -> None:
+        self._client = client
+        self._org = org
+        self._settings = settings
+
+    def where(self, name: str) -> str:
+        return f"GraphQL repository {self._org}/{name}"
+
+    def read_unit(self, listings: Sequence[RepoListing]) -> list[RepoDraft]:
+        """Complete drafts (every page) of one unit of repositories."""
+        parts = with_halving(listings, self._read_batch, lambda item: self.where(item.name))
+        drafts = [draft for part in parts for draft in part]
+        self._read_remaining_pages(drafts)
+        return drafts
+
+    def _read_batch(
+        self, listings: Sequence[RepoListing], *, retry_missing: bool = True
+    ) -> list[RepoDraft]:
+        variables: dict[str, Any] = {"org": self._org}
+        variables.update({f"n{index}": listing.name for index, listing in enumerate(listings)})
+        query = repository_facts_query(len(listings), self._settings.signed_commit_number)
+        what = f"GraphQL repository facts batch of {len(listings)} in {self._org}"
+        answer = run_graphql(self._client, query, variables, what)
+        missing = self._not_found_aliases(answer, listings, what)
+        drafts = []
+        for index, listing in enumerate(listings):
+            alias = repository_alias(index)
+            if alias in missing:
+                drafts.extend(self._retry_missing(listing, retry_missing))
+                continue
+            repo = field_object_or_none(answer.data, alias, self.where(listing.name))
+            if repo is None:
+                raise RepositoryUnreadableError(
+                    f"{self.where(listing.name)}: GitHub answered null without an error"
+                )
+            signed = self._settings.signed_commit_number
+            drafts.append(draft_from_answer(repo, listing, signed, self.where(listing.name)))
+        return drafts
+
+    def _retry_missing(self, listing: RepoListing, retry_missing: bool) -> list[RepoDraft]:
+        if not retry_missing:
+            raise RepositoryUnreadableError(
+                f"{self.where(listing.name)}: GitHub answered NOT_FOUND twice for a repository "
+                f"that GET /orgs/{self._org}/repos listed (deleted, renamed or hidden from the "
+                "App during the run?); run again"
+            )
+        logger.warning(
+            "repository not found in batch, retrying alone",
+            extra={"org": self._org, "repository": listing.name},
+        )
+        try:
+            return self._read_batch([listing], retry_missing=False)
+        except BatchTooHeavyError as exc:
+            raise RepositoryUnreadableError(
+                f"{self.where(listing.name)}: GitHub could not answer the query for it alone "
+                f"({exc}); retry the run later"
+            ) from exc
+
+    def _not_found_aliases(
+        self, answer: GraphQLAnswer, listings: Sequence[RepoListing], what: str
+    ) -> set[str]:
+        """Aliases GitHub answered NOT_FOUND for; any other error raises, naming the repository."""
+        missing = set()
+        other = []
+        for error in answer.errors:
+            alias = error_alias(error)
+            if error_type(error) == "NOT_FOUND" and alias and error.get("path") == [alias]:
+                missing.add(alias)
+            else:
+                other.append(error)
+        if other:
+            alias = error_alias(other[0])
+            index = int(alias[1:]) if alias and alias[1:].isdigit() else -1
+            if 0 <= index < len(listings):
+                what = self.where(listings[index].name)
+            raise unexpected_errors(other, what)
+        return missing
+
+    def _read_remaining_pages(self, drafts: list[RepoDraft]) -> None:
+        """Follow ``refs`` and ``pullRequests`` cursors until every page is read."""
+        while True:
+            pages = [("b", d) for d in drafts if d.branches_cursor] + [
+                ("p", d) for d in drafts if d.pull_requests_cursor
+            ]
+            if not pages:
+                return
+            for batch in chunks(pages, self._settings.batch_size):
+                with_halving(batch, self._read_next_pages, lambda p: self.where(p[1].listing.name))
+
+    def _read_next_pages(self, pages: Sequence[tuple[str, RepoDraft]]) -> None:
+        branch_drafts = [draft for kind, draft in pages if kind == "b"]
+        pull_drafts = [draft for kind, draft in pages if kind == "p"]
+        variables: dict[str, Any] = {"org": self._org}
+        for index, draft in enumerate(branch_drafts):
+            variables[f"bn{index}"] = draft.listing.name
+            variables[f"bc{index}"] = draft.branches_cursor
+        for index, draft in enumerate(pull_drafts):
+            variables[f"pn{index}"] = draft.listing.name
+            variables[f"pc{index}"] = draft.pull_requests_cursor
+        query = follow_up_query(len(branch_drafts), len(pull_drafts))
+        what = f"GraphQL next pages of branches/pull requests in {self._org}"
+        answer = run_graphql(self._client, query, variables, what)
+        if answer.errors:
+            raise unexpected_errors(answer.errors, what)
+        for index, draft in enumerate(branch_drafts):
+            where = f"{self.where(draft.listing.name)} refs (next page)"
+            repo = field_object(answer.data, f"b{index}", where)
+            flags, draft.branches_cursor = branch_page(field_object(repo, "refs", where), where)
+            draft.branches_protected.extend(flags)
+        for index, draft in enumerate(pull_drafts):
+            where = f"{self.where(draft.listing.name)} pullRequests (next page)"
+            repo = field_object(answer.data, f"p{index}", where)
+            authors, draft.pull_requests_cursor = pull_request_page(
+                field_object(repo, "pullRequests", where), where
+            )
+            draft.pull_request_authors.extend(authors)
+
+
+def read_all_drafts(
+    executor: Executor, reader: FactReader, active: Sequence[RepoListing], batch_size: int
+) -> list[RepoDraft]:
+    """Every active repository's complete draft; units run on ``executor``, read as completed.
+
+    The first unit that fails cancels the units not yet started and its error propagates.
+    """
+    futures = [executor.submit(reader.read_unit, unit) for unit in chunks(active, batch_size)]
+    drafts: list[RepoDraft] = []
+    try:
+        for future in as_completed(futures):
+            drafts.extend(future.result())
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return drafts
+
+
+# -- people and judgement ------------------------------------------------------------------
+
+
+def needs_members(drafts: Sequence[RepoDraft]) -> bool:
+    """Whether some open pull request has a human author (so membership matters)."""
+    return any(
+        author is not None and not is_bot_or_deleted(author.typename, author.login)
+        for draft in drafts
+        for author in draft.pull_request_authors
+    )
+
+
+def people_facts(directory: OrgDirectory, facts: Sequence[RepoFacts], members: bool) -> PeopleFacts:
+    """Members (when needed) and the CODEOWNERS owners that give a point of contact."""
+    owners = {owner for item in facts for owner in item.codeowners_owners or ()}
+    return PeopleFacts(
+        members=directory.members() if members else None,
+        owners_with_contact=directory.owners_with_contact(owners),
+    )
+
+
+def security_warnings(facts: Sequence[RepoFacts]) -> list[str]:
+    """One warning naming the missing permission when GitHub hid security_and_analysis."""
+    hidden = sorted(
+        item.name
+        for item in facts
+        if item.visibility == PUBLIC
+        and (item.secret_scanning is None or item.push_protection is None)
+    )
+    if not hidden:
+        return []
+    examples = ", ".join(hidden[:3])
+    return [SECURITY_PERMISSION_WARNING.format(count=len(hidden), examples=examples)]
+
+
+def repository_record(
+    facts: RepoFacts, people: PeopleFacts, settings: RepositorySettings, now: datetime
+) -> dict[str, Any]:
+    """One repositories.json entry, fields in the schema's order."""
+    return {
+        "name": facts.name,
+        "type": facts.visibility,
+        "url": facts.url,
+        "created_at": facts.created_at,
+        "checklist": checklist(facts, people, settings.inactivity_years, now),
+    }
+
+
+def collect_repositories(
+    client: GitHubClient,
+    org: str,
+    inventory: Sequence[RepoListing],
+    settings: RepositorySettings,
+    now: datetime,
+) -> CollectionResult:
+    """repositories.json: one record per non-archived repository, sorted by name."""
+    active = sorted((item for item in inventory if not item.archived), key=lambda item: item.name)
+    reader = FactReader(client, org, settings)
+    with ThreadPoolExecutor(
+        max_workers=settings.thread_count, thread_name_prefix="repo-facts"
+    ) as executor:
+        drafts = read_all_drafts(executor, reader, active, settings.batch_size)
+        facts = [draft.facts() for draft in drafts]
+        directory = OrgDirectory(client, org, executor)
+        people = people_facts(directory, facts, needs_members(drafts))
+    facts.sort(key=lambda item: item.name)
+    records = [repository_record(item, people, settings, now) for item in facts]
+    logger.info(
+        "repository facts collected",
+        extra={
+            "org": org,
+            "repositories": len(records),
+            "archived_skipped": len(inventory) - len(active),
+        },
+    )
+    return CollectionResult(records=records, warnings=security_warnings(facts))
