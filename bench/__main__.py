@@ -1,0 +1,364 @@
+"""``python -m bench``: requests, wall time and memory of one run at organisation scale.
+
+For each ``--repos`` value: start the fake GitHub over ``bench.generate:build``
+in a subprocess, warm it up, run ``python -m handler`` against it in a child
+(local output, ``--threads`` threads) ``--repeat`` times, read the fake's
+counters, check the datasets against the generator's expectations, and print
+one table plus the requests by route. Exit status 1 when a run failed, a
+dataset differs from the expected one, or (``--smoke``) the request budget is
+exceeded; 2 when the benchmark itself could not run.
+
+    make bench                                          # N=2000, 50 ms latency
+    make bench BENCH_ARGS="--repos 200,2000,10000 --json bench/results/all.json"
+    make bench BENCH_ARGS="--repos 200 --latency-ms 0 --smoke"   # CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pstats
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.generate import GeneratedOrg, Settings, expected, generate
+from bench.runner import (
+    BenchError,
+    FakeServer,
+    HandlerRun,
+    bench_env,
+    read_outputs,
+    run_handler,
+    start_fake,
+    warm_up,
+)
+from bench.verify import Comparison, compare
+
+BUDGET_PER_ACTIVE_REPO = 0.15
+AIM_PER_ACTIVE_REPO = 0.10
+MAX_MISMATCHES_SHOWN = 40
+
+
+@dataclass
+class RunResult:
+    """One handler run's figures (the table's row)."""
+
+    repos: int
+    run: int
+    latency_ms: float
+    threads: int
+    exit_code: int
+    wall_s: float
+    handler_cpu_s: float
+    fake_cpu_s: float | None
+    rest: int
+    graphql: int
+    requests: int
+    per_active_repo: float
+    graphql_points: int
+    retries: int | None
+    peak_rss_mb: float
+    fake_peak_rss_mb: float | None
+    summary_status: str | None
+    exact: bool
+    by_route: dict[str, int]
+    mismatch_kinds: dict[str, int] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--repos",
+        default="2000",
+        help="active repositories; a comma-separated list runs each size (default 2000)",
+    )
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="fake's latency per request")
+    parser.add_argument("--threads", type=int, default=20, help="handler thread_count (default 20)")
+    parser.add_argument("--repeat", type=int, default=1, help="handler runs per size (default 1)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"fail unless requests per active repository <= {BUDGET_PER_ACTIVE_REPO} "
+        "and every dataset is exact",
+    )
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per handler run")
+    parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    parser.add_argument(
+        "--profile", action="store_true", help="run the handler under cProfile and print the top"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [int(part) for part in str(args.repos).split(",") if part.strip()]
+    except ValueError:
+        parser.error(f"--repos must be integers separated by commas, got {args.repos!r}")
+    if not args.sizes or min(args.sizes) < 1 or args.repeat < 1 or args.threads < 1:
+        parser.error("--repos, --repeat and --threads must be at least 1")
+    return args
+
+
+def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    routes = Counter(after.get("by_route", {}))
+    routes.subtract(before.get("by_route", {}))
+    return {
+        key: int(after.get(key, 0)) - int(before.get(key, 0))
+        for key in ("total", "rest", "graphql", "graphql_points", "tokens_issued")
+    } | {"by_route": {route: count for route, count in sorted(routes.items()) if count}}
+
+
+def _started_at(summary: dict[str, Any] | None, fallback: datetime) -> datetime:
+    if summary and isinstance(summary.get("started_at"), str):
+        return datetime.fromisoformat(summary["started_at"].replace("Z", "+00:00"))
+    return fallback
+
+
+def measure(
+    n: int, args: argparse.Namespace, workdir: Path
+) -> tuple[list[RunResult], list[Comparison]]:
+    """Every run of one size: start the fake, run the handler, verify, stop the fake."""
+    anchor = int(time.time())
+    env = bench_env(anchor)
+    generated = generate(n, datetime.fromtimestamp(anchor, tz=UTC))
+    fake = start_fake(n, args.latency_ms, workdir, env)
+    results: list[RunResult] = []
+    comparisons: list[Comparison] = []
+    try:
+        warm_up(fake)
+        for run in range(1, args.repeat + 1):
+            run_dir = workdir / f"run-{run}"
+            profile_to = run_dir.with_suffix(".prof") if args.profile else None
+            result, comparison = _one_run(
+                fake, generated, run_dir, run=run, args=args, env=env, profile_to=profile_to
+            )
+            results.append(result)
+            comparisons.append(comparison)
+            if profile_to is not None:
+                _print_profile(profile_to)
+    finally:
+        fake.stop()
+    return results, comparisons
+
+
+def _one_run(
+    fake: FakeServer,
+    generated: GeneratedOrg,
+    run_dir: Path,
+    *,
+    run: int,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    profile_to: Path | None,
+) -> tuple[RunResult, Comparison]:
+    n = sum(1 for plan in generated.plans.values() if not plan.archived)
+    before, cpu_before = fake.stats(), fake.cpu_seconds()
+    handler = run_handler(
+        fake, run_dir, threads=args.threads, env=env, timeout=args.timeout, profile_to=profile_to
+    )
+    after, cpu_after = fake.stats(), fake.cpu_seconds()
+    delta = _delta(after, before)
+    summary, datasets = read_outputs(handler.output_dir)
+    now = _started_at(summary, generated.anchor)
+    comparison = compare(expected(generated.org, now, Settings()), datasets, generated.plans)
+    fake_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    api = (summary or {}).get("api") or {}
+    result = RunResult(
+        repos=n,
+        run=run,
+        latency_ms=args.latency_ms,
+        threads=args.threads,
+        exit_code=handler.exit_code,
+        wall_s=handler.wall_seconds,
+        handler_cpu_s=handler.cpu_seconds,
+        fake_cpu_s=fake_cpu,
+        rest=delta["rest"],
+        graphql=delta["graphql"],
+        requests=delta["total"],
+        per_active_repo=delta["total"] / n,
+        graphql_points=delta["graphql_points"],
+        retries=api.get("retries"),
+        peak_rss_mb=handler.peak_rss_mb,
+        fake_peak_rss_mb=fake.peak_rss_mb(),
+        summary_status=(summary or {}).get("status"),
+        exact=comparison.exact,
+        by_route=delta["by_route"],
+        mismatch_kinds=dict(comparison.kinds),
+    )
+    result.failures = _failures(result, handler, args)
+    if result.failures:
+        _print_log_tail(handler)
+    return result, comparison
+
+
+def _failures(result: RunResult, handler: HandlerRun, args: argparse.Namespace) -> list[str]:
+    where = f"N={result.repos} run {result.run}"
+    failures = []
+    if handler.timed_out:
+        failures.append(f"{where}: the handler did not finish within {args.timeout:.0f} s")
+    elif result.exit_code != 0:
+        failures.append(f"{where}: the handler exited with status {result.exit_code}")
+    if not result.exact:
+        failures.append(f"{where}: datasets differ from the expected ones")
+    if args.smoke and result.per_active_repo > BUDGET_PER_ACTIVE_REPO:
+        failures.append(
+            f"{where}: {result.per_active_repo:.3f} requests per active repository "
+            f"> budget {BUDGET_PER_ACTIVE_REPO}"
+        )
+    return failures
+
+
+def _print_log_tail(handler: HandlerRun) -> None:
+    lines = handler.log_file.read_text(errors="replace").splitlines()
+    print(f"--- last lines of {handler.log_file}")
+    for line in lines[-15:]:
+        print(line[:400])
+
+
+def _print_profile(path: Path) -> None:
+    if not path.exists():
+        print(f"no profile written to {path}")
+        return
+    print(f"--- handler profile ({path}), top 25 by cumulative time")
+    stats = pstats.Stats(str(path), stream=sys.stdout)
+    stats.sort_stats("cumulative").print_stats(25)
+    print("--- top 20 by own time")
+    stats.sort_stats("tottime").print_stats(20)
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def print_table(results: list[RunResult]) -> None:
+    header = (
+        "N",
+        "run",
+        "wall s",
+        "REST",
+        "GraphQL",
+        "req/active repo",
+        "GraphQL points",
+        "retries",
+        "peak RSS MB",
+        "handler CPU s",
+        "fake CPU s",
+        "datasets",
+    )
+    rows = [
+        (
+            str(r.repos),
+            str(r.run),
+            _fmt(r.wall_s, 2),
+            str(r.rest),
+            str(r.graphql),
+            _fmt(r.per_active_repo, 3),
+            str(r.graphql_points),
+            "-" if r.retries is None else str(r.retries),
+            _fmt(r.peak_rss_mb),
+            _fmt(r.handler_cpu_s, 2),
+            _fmt(r.fake_cpu_s, 2),
+            "exact" if r.exact else "DIFFER",
+        )
+        for r in results
+    ]
+    _print_rows(header, rows)
+    routes = sorted({route for r in results for route in r.by_route})
+    print()
+    print("Requests by route")
+    _print_rows(
+        ("route", *(f"N={r.repos}#{r.run}" for r in results)),
+        [(route, *(str(r.by_route.get(route, 0)) for r in results)) for route in routes],
+    )
+
+
+def _print_rows(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    print("  ".join(cell.rjust(width) for cell, width in zip(header, widths, strict=True)))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
+
+
+def print_targets(results: list[RunResult]) -> None:
+    """Issue 5's targets, for the runs they apply to."""
+    lines = []
+    for r in results:
+        if r.repos == 2000 and r.latency_ms == 50:
+            lines.append(_target(r, "requests per active repository", r.per_active_repo, 0.15))
+            lines.append(_target(r, "wall seconds", r.wall_s, 10.0))
+            lines.append(_target(r, "peak RSS MB", r.peak_rss_mb, 150.0))
+        if r.repos == 10000:
+            lines.append(_target(r, "peak RSS MB", r.peak_rss_mb, 300.0))
+    if lines:
+        print()
+        print("Targets (issue 5)")
+        for line in lines:
+            print(line)
+
+
+def _target(r: RunResult, what: str, value: float, limit: float) -> str:
+    verdict = "met" if value <= limit else "MISSED"
+    return f"  N={r.repos} run {r.run}: {what} {value:.3f} (target <= {limit:g}): {verdict}"
+
+
+def print_mismatches(comparisons: list[Comparison]) -> None:
+    for comparison in comparisons:
+        if comparison.exact:
+            continue
+        print()
+        print(f"{len(comparison.mismatches)} dataset mismatches; by kind:")
+        for kind, count in comparison.kinds.most_common():
+            print(f"  {count:6d}  {kind}")
+        for message in comparison.mismatches[:MAX_MISMATCHES_SHOWN]:
+            print(f"  {message}")
+        if len(comparison.mismatches) > MAX_MISMATCHES_SHOWN:
+            print(f"  ... {len(comparison.mismatches) - MAX_MISMATCHES_SHOWN} more")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    results: list[RunResult] = []
+    comparisons: list[Comparison] = []
+    workroot = Path(tempfile.mkdtemp(prefix="bench-"))
+    try:
+        for n in args.sizes:
+            workdir = workroot / f"n{n}"
+            workdir.mkdir()
+            sized, compared = measure(n, args, workdir)
+            results += sized
+            comparisons += compared
+    except BenchError as error:
+        print(f"benchmark could not run: {error}", file=sys.stderr)
+        return 2
+    finally:
+        if args.keep:
+            print(f"work directory kept: {workroot}")
+        else:
+            shutil.rmtree(workroot, ignore_errors=True)
+    print(
+        f"Benchmark: fake GitHub latency {args.latency_ms:g} ms, handler threads {args.threads}, "
+        f"{'smoke' if args.smoke else 'full'} mode"
+    )
+    print_table(results)
+    print_targets(results)
+    print_mismatches(comparisons)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    failures = [failure for r in results for failure in r.failures]
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    if not failures:
+        print("OK: every run succeeded and every dataset is exact")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,333 @@
+"""Processes of one benchmark run: the fake GitHub, then the handler.
+
+The fake runs in its own subprocess (``python -m tests.fake_github``) so that
+the handler's child process is measured alone: its wall time from spawn to
+exit, and its peak RSS and CPU from ``os.wait4`` (that child's own
+``rusage``, not the sum of every child). The fake's CPU time is read from
+``/proc`` before and after, to tell whose CPU a slow run spent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import jwt
+import urllib3
+
+from bench.generate import ANCHOR_ENV, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKE_START_TIMEOUT = 120.0
+USER_AGENT = "policy-data-logger-bench"
+# Variables that would make the handler read another key or write elsewhere.
+_SCRUBBED_ENV = (
+    "GITHUB_APP_PRIVATE_KEY",
+    "AWS_SECRET_NAME",
+    "S3_BUCKET",
+    "CONFIG_PATH",
+    "THREAD_COUNT",
+    "GITHUB_ORG",
+    "GITHUB_APP_CLIENT_ID",
+    "GITHUB_APP_PRIVATE_KEY_FILE",
+    "GITHUB_API_URL",
+    "WRITE_TO_S3",
+    "OUTPUT_DIR",
+    "LOG_LEVEL",
+)
+
+
+class BenchError(Exception):
+    """The benchmark could not run (not: the run it measured was wrong)."""
+
+
+@dataclass
+class FakeServer:
+    """A running ``python -m tests.fake_github`` subprocess."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    client_id: str
+    org: str
+    key_file: Path
+
+    def stats(self) -> dict[str, Any]:
+        """The fake's counters (``GET /_fake/stats``)."""
+        http = urllib3.PoolManager(retries=False, timeout=30.0)
+        response = http.request(
+            "GET", self.url + "/_fake/stats", headers={"User-Agent": USER_AGENT}
+        )
+        if response.status != 200:
+            raise BenchError(f"GET {self.url}/_fake/stats answered {response.status}")
+        data: dict[str, Any] = json.loads(response.data)
+        return data
+
+    def cpu_seconds(self) -> float | None:
+        return process_cpu_seconds(self.process.pid)
+
+    def peak_rss_mb(self) -> float | None:
+        return process_peak_rss_mb(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def bench_env(anchor: int) -> dict[str, str]:
+    """This process's environment with the anchor set and the handler's variables removed."""
+    env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED_ENV}
+    env[ANCHOR_ENV] = str(anchor)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, str]) -> FakeServer:
+    """Start the fake over ``bench.generate:build(n_active)``; wait for its address line."""
+    key_file = workdir / "app-key.pem"
+    command = [
+        sys.executable,
+        "-m",
+        "tests.fake_github",
+        "--org",
+        "bench.generate:build",
+        "--org-arg",
+        str(n_active),
+        "--port",
+        "0",
+        "--key-file",
+        str(key_file),
+        "--latency-ms",
+        str(latency_ms),
+    ]
+    stderr = (workdir / "fake.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr
+    )
+    stderr.close()
+    try:
+        line = _first_line(process, FAKE_START_TIMEOUT)
+        info = json.loads(line)
+    except (BenchError, ValueError) as error:
+        process.kill()
+        process.wait()
+        log = (workdir / "fake.log").read_text(errors="replace")[-2000:]
+        raise BenchError(f"the fake GitHub did not start: {error}\n{log}") from error
+    _drain(process.stdout)
+    return FakeServer(
+        process=process,
+        url=str(info["url"]),
+        client_id=str(info["client_id"]),
+        org=str(info["org"]),
+        key_file=Path(info.get("key_file", key_file)),
+    )
+
+
+def _first_line(process: subprocess.Popen[bytes], timeout: float) -> str:
+    assert process.stdout is not None
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + timeout
+    buffer = b""
+    while b"\n" not in buffer:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise BenchError(f"no address line within {timeout:.0f} s")
+        if not selector.select(timeout=left):
+            continue
+        chunk = os.read(process.stdout.fileno(), 4096)
+        if not chunk:
+            raise BenchError(f"the fake exited with status {process.wait()}")
+        buffer += chunk
+    selector.close()
+    return buffer.split(b"\n", 1)[0].decode()
+
+
+def _drain(stream: IO[bytes] | None) -> None:
+    """Keep reading the fake's stdout so that it can never block on a full pipe."""
+    if stream is None:
+        return
+
+    def read_all() -> None:
+        while stream.read(65536):
+            pass
+
+    threading.Thread(target=read_all, name="fake-stdout", daemon=True).start()
+
+
+def warm_up(fake: FakeServer) -> None:
+    """Authenticate and send one small GraphQL query, so that the fake's lazy
+    start-up work (schema build) is not charged to the handler's first run."""
+    key = fake.key_file.read_text()
+    now = int(time.time())
+    token_jwt = jwt.encode({"iat": now - 60, "exp": now + 540, "iss": fake.client_id}, key, "RS256")
+    http = urllib3.PoolManager(retries=False, timeout=60.0)
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/vnd.github+json"}
+    app = {**headers, "Authorization": f"Bearer {token_jwt}"}
+    installation = _json(
+        http.request("GET", f"{fake.url}/orgs/{fake.org}/installation", headers=app)
+    )
+    token = _json(
+        http.request(
+            "POST", f"{fake.url}/app/installations/{installation['id']}/access_tokens", headers=app
+        )
+    )["token"]
+    query = {"query": "query { rateLimit { cost remaining } }"}
+    answer = http.request(
+        "POST",
+        f"{fake.url}/graphql",
+        body=json.dumps(query).encode(),
+        headers={**headers, "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    if answer.status != 200 or "errors" in _json(answer):
+        raise BenchError(f"warm-up GraphQL query failed with status {answer.status}")
+
+
+def _json(response: urllib3.BaseHTTPResponse) -> dict[str, Any]:
+    if response.status >= 300:
+        raise BenchError(f"warm-up request answered {response.status}")
+    data: dict[str, Any] = json.loads(response.data)
+    return data
+
+
+def write_config(path: Path, threads: int, settings: Settings) -> None:
+    """A config.json (interface.md's shape) for a local run with ``settings``."""
+    config = {
+        "features": {
+            "repository_collection": True,
+            "dependabot_collection": True,
+            "secret_scanning_collection": True,
+            "show_log_locally": False,
+            "write_to_s3": False,
+        },
+        "settings": {
+            "thread_count": threads,
+            "dependabot_thresholds": dict(settings.dependabot_thresholds),
+            "secret_scanning_threshold": settings.secret_scanning_threshold,
+            "inactivity_threshold": settings.inactivity_years,
+            "signed_commit_number": settings.signed_commit_number,
+        },
+    }
+    path.write_text(json.dumps(config, indent=2) + "\n")
+
+
+@dataclass
+class HandlerRun:
+    """One ``python -m handler`` child: how it ended and what it cost."""
+
+    exit_code: int
+    wall_seconds: float
+    peak_rss_mb: float
+    cpu_seconds: float
+    output_dir: Path
+    log_file: Path
+    timed_out: bool
+
+
+def run_handler(
+    fake: FakeServer,
+    run_dir: Path,
+    *,
+    threads: int,
+    env: dict[str, str],
+    timeout: float,
+    profile_to: Path | None = None,
+) -> HandlerRun:
+    """Run the handler once against ``fake`` in a child process and measure it.
+
+    ``run_dir`` must be new: the handler's outputs land in ``run_dir/output``,
+    so a collection that failed cannot hide behind an earlier run's file.
+    """
+    output_dir = run_dir / "output"
+    output_dir.mkdir(parents=True)
+    config_path = run_dir / "config.json"
+    write_config(config_path, threads, Settings())
+    child_env = {
+        **env,
+        "GITHUB_ORG": fake.org,
+        "GITHUB_APP_CLIENT_ID": fake.client_id,
+        "GITHUB_APP_PRIVATE_KEY_FILE": str(fake.key_file),
+        "GITHUB_API_URL": fake.url,
+        "WRITE_TO_S3": "false",
+        "OUTPUT_DIR": str(output_dir),
+        "CONFIG_PATH": str(config_path),
+        "THREAD_COUNT": str(threads),
+        "LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-m", "handler"]
+    if profile_to is not None:
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-m", "handler"]
+    log_file = run_dir / "handler.log"
+    with log_file.open("wb") as log:
+        start = time.monotonic()
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT
+        )
+        timed_out = threading.Event()
+
+        def kill() -> None:
+            timed_out.set()
+            process.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            timer.cancel()
+        wall = time.monotonic() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return HandlerRun(
+        exit_code=process.returncode,
+        wall_seconds=wall,
+        peak_rss_mb=usage.ru_maxrss / 1024.0,  # Linux: kilobytes
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        output_dir=output_dir,
+        log_file=log_file,
+        timed_out=timed_out.is_set(),
+    )
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a live process (Linux ``/proc``), else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def process_peak_rss_mb(pid: int) -> float | None:
+    """Peak resident set size of a live process (``VmHWM``), else None."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        return None
+    return None
+
+
+def read_outputs(output_dir: Path) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """(run_summary.json or None, {dataset name: records or None})."""
+    summary_path = output_dir / "run_summary.json"
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    datasets: dict[str, Any] = {}
+    for name in ("repositories", "dependabot", "secret_scanning"):
+        path = output_dir / f"{name}.json"
+        datasets[name] = json.loads(path.read_text()) if path.exists() else None
+    return summary, datasets
