@@ -47,7 +47,7 @@ def _read_target(text: str, pos: int) -> tuple[str, int]:
     if end == -1:
         raise LinkHeaderError(f"unterminated '<' at offset {pos}")
     url = text[pos + 1 : end].strip()
-    if not url or any(c in url for c in "<\r\n"):
+    if not url or any(c in url for c in '<" \t\r\n'):
         raise LinkHeaderError(f"invalid link target at offset {pos}")
     return url, end + 1
 
