@@ -44,7 +44,12 @@ _SECRET_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1" + MASK,
     ),
-    (re.compile(r"(?i)\b(bearer|token)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + MASK),
+    # "token <value>" / "Bearer <value>" where the value has a digit (so that prose
+    # such as "installation token obtained" stays readable).
+    (
+        re.compile(r"(?i)\b(bearer|token)\s+(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{8,}"),
+        r"\1 " + MASK,
+    ),
     # GitHub tokens: ghp_, gho_, ghu_, ghs_, ghr_ and fine-grained PATs.
     (re.compile(r"\bgithub_pat_[A-Za-z0-9_]+"), "github_pat_" + MASK),
     (re.compile(r"\b(gh[pousr]_)[A-Za-z0-9_-]{4,}"), r"\1" + MASK),
