@@ -1,0 +1,355 @@
+"""A first run on a built-in sample organisation: no GitHub App, no AWS account.
+
+    make demo            # or: python scripts/demo.py [--output-dir DIR]
+
+1. starts the fake GitHub (tests/fake_github) serving the sample organisation
+   ``acme-demo`` (tests/fake_github/sample_org.py), with a throw-away App key;
+2. runs the Lambda handler exactly as `serverless invoke local -f dataLogger`
+   runs it, with WRITE_TO_S3=false so the datasets land in output/demo/;
+3. prints a short summary read back from those files, and stops the fake.
+
+Exit status 0 when the run succeeded, 1 when it failed or could not start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SERVERLESS = REPO_ROOT / "node_modules" / ".bin" / "serverless"
+SAMPLE_ORG_FACTORY = "tests.fake_github.sample_org:build"
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "output" / "demo"
+OUTPUT_FILES = (
+    "repositories.json",
+    "dependabot.json",
+    "secret_scanning.json",
+    "run_summary.json",
+    "data_logger.log",
+    "invoke_local.log",
+)
+SEVERITIES = ("critical", "high", "medium", "low")
+FAKE_START_SECONDS = 60.0
+FAKE_STOP_SECONDS = 10.0
+INVOKE_SECONDS = 900.0
+LOG_TAIL_LINES = 25
+
+
+class DemoError(Exception):
+    """The demo could not run; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class FakeServer:
+    """A running out-of-process fake GitHub."""
+
+    url: str
+    client_id: str
+    org: str
+    key_file: Path
+
+
+# --- the summary -------------------------------------------------------------
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _repositories(count: int) -> str:
+    return "1 repository" if count == 1 else f"{count} repositories"
+
+
+def _check_table(repositories: Sequence[Mapping[str, Any]]) -> list[str]:
+    """One line per check: how many repositories fail it, with a bar."""
+    checks: list[str] = list(repositories[0]["checklist"]) if repositories else []
+    failing = Counter(
+        check for repo in repositories for check, broken in repo["checklist"].items() if broken
+    )
+    total = len(repositories)
+    return [
+        f"  {check:<26} {failing[check]:>5}  {'#' * round(20 * failing[check] / total)}".rstrip()
+        for check in checks
+    ]
+
+
+def _worst_repositories(repositories: Sequence[Mapping[str, Any]], limit: int = 5) -> list[str]:
+    scored = sorted(
+        (
+            (-sum(repo["checklist"].values()), repo["name"], repo["checklist"])
+            for repo in repositories
+        ),
+        key=lambda row: (row[0], row[1]),
+    )
+    width = max((len(name) for _, name, _ in scored[:limit]), default=0)
+    return [
+        f"  {name:<{width}}  {-negative} failed: "
+        + ", ".join(check for check, broken in checklist.items() if broken)
+        for negative, name, checklist in scored[:limit]
+        if negative < 0
+    ]
+
+
+def _dependabot_line(alerts: Sequence[Mapping[str, Any]]) -> str:
+    by_severity = Counter(alert["severity"] for alert in alerts)
+    counts = ", ".join(f"{severity} {by_severity[severity]}" for severity in SEVERITIES)
+    repositories = len({alert["repository"] for alert in alerts})
+    return f"{len(alerts)} in {_repositories(repositories)} ({counts})"
+
+
+def _secret_scanning_line(alerts: Sequence[Mapping[str, Any]]) -> str:
+    repositories = sorted({alert["repository"] for alert in alerts})
+    archived = sum(1 for alert in alerts if alert.get("repository_archived"))
+    return (
+        f"{len(alerts)} in {_repositories(len(repositories))} "
+        f"({', '.join(repositories) or 'none'}; {archived} in archived ones)"
+    )
+
+
+def _collection_line(
+    name: str, outcome: Mapping[str, Any], dataset: Path, describe: str | None
+) -> str:
+    if outcome.get("status") == "succeeded":
+        return f"{name}: {describe}"
+    if outcome.get("status") == "skipped":
+        return f"{name}: skipped (disabled in the configuration)"
+    kept = " (previous copy kept)" if dataset.exists() else ""
+    return f"{name}: FAILED: {outcome.get('error') or 'no reason given'}{kept}"
+
+
+def summarise(output_dir: Path) -> str:
+    """A short human summary of the datasets and run summary in ``output_dir``."""
+    summary_path = output_dir / "run_summary.json"
+    if not summary_path.exists():
+        return f"No run summary in {output_dir}: the run stopped before writing anything."
+    summary = _read_json(summary_path)
+    collections = summary["collections"]
+    api = summary["api"]
+
+    lines = [
+        f"GitHub policy audit of {summary['org']}: {summary['status'].upper()}",
+        f"  started {summary['started_at']}, finished {summary['finished_at']}",
+        "",
+    ]
+
+    repo_outcome = collections["repositories"]
+    repositories_path = output_dir / "repositories.json"
+    if repo_outcome["status"] == "succeeded":
+        repositories = _read_json(repositories_path)
+        lines.append(
+            f"Repositories audited: {len(repositories)} (archived ones excluded); "
+            "how many fail each check:"
+        )
+        lines.extend(_check_table(repositories))
+        worst = _worst_repositories(repositories)
+        if worst:
+            lines += ["", "Worst repositories:", *worst]
+    else:
+        lines.append(_collection_line("Repositories", repo_outcome, repositories_path, None))
+    lines.append("")
+
+    for title, key, file_name, describe in (
+        ("Dependabot alerts past threshold", "dependabot", "dependabot.json", _dependabot_line),
+        (
+            "Secret scanning alerts past threshold",
+            "secret_scanning",
+            "secret_scanning.json",
+            _secret_scanning_line,
+        ),
+    ):
+        path = output_dir / file_name
+        outcome = collections[key]
+        text = describe(_read_json(path)) if outcome["status"] == "succeeded" else None
+        lines.append(_collection_line(title, outcome, path, text))
+
+    points = api.get("graphql_points")
+    lines += [
+        "",
+        f"API requests used: {api['rest_requests']} REST, {api['graphql_requests']} GraphQL"
+        + (f" ({points} points)" if points is not None else "")
+        + f", {api['retries']} retries; rate limit remaining: {api.get('rate_limit_remaining')}",
+        "",
+        f"Files in {_display_path(output_dir)}/:",
+    ]
+    lines += [f"  {path.name}" for path in sorted(output_dir.glob("*")) if path.is_file()]
+    return "\n".join(lines)
+
+
+def _display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+# --- running it --------------------------------------------------------------
+
+
+def child_env(extra: Mapping[str, str], scratch: Path) -> dict[str, str]:
+    """This interpreter first on PATH, and no AWS account reachable or needed."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    if sys.prefix != sys.base_prefix:
+        env["VIRTUAL_ENV"] = sys.prefix
+    env.update(
+        AWS_CONFIG_FILE=str(scratch / "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(scratch / "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        SLS_TELEMETRY_DISABLED="1",
+        SLS_NOTIFICATIONS_MODE="off",
+    )
+    env.update(extra)
+    return env
+
+
+def _first_line(stream: Any, timeout: float) -> str:
+    """The first line a child writes, or "" if none comes within ``timeout``."""
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout)
+    return lines[0] if lines else ""
+
+
+@contextmanager
+def running_fake(scratch: Path) -> Iterator[FakeServer]:
+    """Start the fake GitHub with the sample organisation; always stop it."""
+    key_file = scratch / "demo-app-key.pem"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.fake_github",
+            "--org",
+            SAMPLE_ORG_FACTORY,
+            "--port",
+            "0",
+            "--key-file",
+            str(key_file),
+        ],
+        cwd=REPO_ROOT,
+        env=child_env({}, scratch),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = _first_line(process.stdout, FAKE_START_SECONDS)
+        if not line:
+            raise DemoError(
+                "the fake GitHub did not start (no address printed); "
+                "run `python -m tests.fake_github --org "
+                f"{SAMPLE_ORG_FACTORY} --port 0 --key-file /tmp/key.pem` to see why"
+            )
+        info = json.loads(line)
+        yield FakeServer(info["url"], info["client_id"], info["org"], Path(info["key_file"]))
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(FAKE_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def invoke_local(fake: FakeServer, output_dir: Path, scratch: Path) -> tuple[int, str]:
+    """Run the handler through `serverless invoke local`; (exit status, its output)."""
+    env = child_env(
+        {
+            "GITHUB_ORG": fake.org,
+            "GITHUB_APP_CLIENT_ID": fake.client_id,
+            "GITHUB_APP_PRIVATE_KEY_FILE": str(fake.key_file),
+            "GITHUB_API_URL": fake.url,
+            "WRITE_TO_S3": "false",
+            "OUTPUT_DIR": str(output_dir),
+        },
+        scratch,
+    )
+    result = subprocess.run(
+        [str(SERVERLESS), "invoke", "local", "--function", "dataLogger", "--data", "{}"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=INVOKE_SECONDS,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def check_prerequisites() -> None:
+    if shutil.which("node") is None:
+        raise DemoError("node is not on PATH: install Node.js 20 or later, then `make demo`")
+    if not SERVERLESS.exists():
+        raise DemoError(f"{SERVERLESS} is missing: run `make demo` (it runs `npm ci` first)")
+
+
+def clear_previous_run(output_dir: Path) -> None:
+    """Remove the demo's own files so the summary can only show this run."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUT_FILES:
+        (output_dir / name).unlink(missing_ok=True)
+
+
+def run_demo(output_dir: Path) -> int:
+    check_prerequisites()
+    clear_previous_run(output_dir)
+    with tempfile.TemporaryDirectory(prefix="policy-demo-") as scratch_name:
+        scratch = Path(scratch_name)
+        with running_fake(scratch) as fake:
+            print(f"Fake GitHub serving the sample organisation {fake.org} at {fake.url}")
+            print("Running: serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
+            status, output = invoke_local(fake, output_dir, scratch)
+    log_path = output_dir / "invoke_local.log"
+    log_path.write_text(output, encoding="utf-8")
+    print()
+    print(summarise(output_dir))
+    if status == 0:
+        return 0
+    print(f"\nThe run failed (exit status {status}); its log is in {_display_path(log_path)}.")
+    if not (output_dir / "run_summary.json").exists():
+        print("\n".join(output.splitlines()[-LOG_TAIL_LINES:]))
+    return 1
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        return run_demo(args.output_dir.resolve())
+    except DemoError as error:
+        print(f"demo: {error}", file=sys.stderr)
+        return 1
+    except subprocess.TimeoutExpired as error:
+        print(f"demo: {error.cmd[0]} did not finish in {error.timeout:.0f} s", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

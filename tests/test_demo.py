@@ -1,0 +1,177 @@
+"""scripts/demo.py: the summary it prints, and `make demo` end to end."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEMO_PATH = REPO_ROOT / "scripts" / "demo.py"
+
+
+def load_demo() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("policy_demo", DEMO_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+demo = load_demo()
+
+CHECKS = ("inactive", "readme_missing", "external_pr")
+
+
+def repo(name: str, *failing: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "PRIVATE",
+        "url": f"https://github.com/acme/{name}",
+        "created_at": "2024-01-01T00:00:00Z",
+        "checklist": {check: check in failing for check in CHECKS},
+    }
+
+
+def alert(repository: str, severity: str | None = None, archived: bool = False) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "repository": repository,
+        "repository_url": f"https://github.com/acme/{repository}",
+        "alert_url": f"https://github.com/acme/{repository}/security/x/1",
+        "repository_visibility": "PRIVATE",
+        "repository_archived": archived,
+    }
+    if severity:
+        record["severity"] = severity
+    return record
+
+
+def outcome(status: str, records: int | None, error: str | None = None) -> dict[str, Any]:
+    return {"status": status, "records": records, "seconds": 1.5, "error": error}
+
+
+def write_run(
+    directory: Path, collections: dict[str, dict[str, Any]], **datasets: list[dict[str, Any]]
+) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, records in datasets.items():
+        (directory / f"{name}.json").write_text(json.dumps(records))
+    failed = [c for c in collections.values() if c["status"] == "failed"]
+    summary = {
+        "schema_version": 1,
+        "org": "acme",
+        "started_at": "2026-11-29T03:00:00Z",
+        "finished_at": "2026-11-29T03:04:10Z",
+        "status": "partial" if failed else "succeeded",
+        "collections": collections,
+        "api": {
+            "rest_requests": 42,
+            "graphql_requests": 7,
+            "retries": 1,
+            "rate_limit_remaining": 4950,
+            "graphql_points": 19,
+        },
+    }
+    (directory / "run_summary.json").write_text(json.dumps(summary))
+    return directory
+
+
+def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_path: Path) -> None:
+    output = write_run(
+        tmp_path / "out",
+        {
+            "repositories": outcome("succeeded", 4),
+            "dependabot": outcome("succeeded", 3),
+            "secret_scanning": outcome("succeeded", 2),
+        },
+        repositories=[
+            repo("api", "inactive"),
+            repo("web", "inactive", "readme_missing", "external_pr"),
+            repo("docs"),
+            repo("tool", "readme_missing", "inactive"),
+        ],
+        dependabot=[alert("api", "critical"), alert("api", "critical"), alert("web", "low")],
+        secret_scanning=[alert("web"), alert("old", archived=True)],
+    )
+
+    text = demo.summarise(output)
+
+    assert "GitHub policy audit of acme: SUCCEEDED" in text
+    assert "Repositories audited: 4" in text
+    assert re.search(r"^  inactive\s+3\s", text, re.MULTILINE)
+    assert re.search(r"^  readme_missing\s+2\s", text, re.MULTILINE)
+    assert re.search(r"^  external_pr\s+1\s", text, re.MULTILINE)
+    worst = text.split("Worst repositories:\n")[1].splitlines()
+    assert worst[0].split()[:2] == ["web", "3"]
+    assert worst[1].split()[:2] == ["tool", "2"]
+    assert worst[2].split()[:2] == ["api", "1"]
+    assert not any(line.split()[0] == "docs" for line in worst[:3])
+    assert "3 in 2 repositories (critical 2, high 0, medium 0, low 1)" in text
+    assert "2 in 2 repositories (old, web; 1 in archived ones)" in text
+    assert "42 REST, 7 GraphQL (19 points), 1 retries" in text
+    assert "  repositories.json" in text
+
+
+def test_summary_names_a_failed_collection_and_its_reason(tmp_path: Path) -> None:
+    output = write_run(
+        tmp_path / "out",
+        {
+            "repositories": outcome("succeeded", 1),
+            "dependabot": outcome("failed", None, "GET /orgs/acme/dependabot/alerts: 403"),
+            "secret_scanning": outcome("skipped", None),
+        },
+        repositories=[repo("api")],
+        dependabot=[alert("api", "high")],  # last week's copy, kept
+    )
+
+    text = demo.summarise(output)
+
+    assert "PARTIAL" in text
+    assert (
+        "Dependabot alerts past threshold: FAILED: GET /orgs/acme/dependabot/alerts: 403"
+        " (previous copy kept)" in text
+    )
+    assert "Secret scanning alerts past threshold: skipped" in text
+    assert "Worst repositories" not in text  # nothing fails
+
+
+def test_summary_without_a_run_summary_says_so(tmp_path: Path) -> None:
+    assert "No run summary" in demo.summarise(tmp_path)
+
+
+def _port_is_closed(url: str) -> bool:
+    parts = urlsplit(url)
+    with socket.socket() as probe:
+        probe.settimeout(2)
+        return probe.connect_ex((parts.hostname or "", parts.port or 0)) != 0
+
+
+@pytest.mark.serverless
+def test_demo_runs_the_sample_organisation_end_to_end(tmp_path: Path) -> None:
+    output = tmp_path / "demo"
+    result = subprocess.run(  # noqa: S603 - this interpreter running the demo script
+        [sys.executable, str(DEMO_PATH), "--output-dir", str(output)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "GitHub policy audit of acme-demo: SUCCEEDED" in result.stdout
+    assert "Repositories audited: 35" in result.stdout
+    for name in ("repositories", "dependabot", "secret_scanning", "run_summary"):
+        assert (output / f"{name}.json").is_file()
+    fake_url = re.search(r"at (http://127\.0\.0\.1:\d+)", result.stdout)
+    assert fake_url is not None
+    assert _port_is_closed(fake_url.group(1)), "the demo left the fake GitHub running"
