@@ -23,6 +23,7 @@ from github_client import (
     ForbiddenError,
     GitHubClient,
     GitHubError,
+    GraphQLError,
     HTTPStatusError,
     ManualClock,
     NotFoundError,
@@ -574,3 +575,137 @@ def test_no_token_jwt_or_key_in_errors_or_logs(
         for secret in forbidden:
             assert secret not in text, (secret, text)
     assert repr(client).startswith("GitHubClient(") and "ghs_" not in repr(client.__dict__)
+
+
+# -- GraphQL ----------------------------------------------------------------------------
+
+ORG_QUERY = """
+query($org: String!) {
+  organization(login: $org) { login repositories(first: 2) { totalCount nodes { name } } }
+  rateLimit { cost remaining resetAt }
+}
+"""
+TWO_REPOS = """
+query {
+  r0: repository(owner: "acme", name: "api") { name }
+  r1: repository(owner: "acme", name: "nope") { name }
+}
+"""
+
+
+def test_graphql_query_and_points(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock)
+    client = connect(fake)
+    result = client.graphql(ORG_QUERY, {"org": "acme"})
+    assert result.errors == []
+    assert result.data is not None and result.data["organization"]["login"] == "acme"
+    assert result.data["organization"]["repositories"]["totalCount"] == 4
+    stats = client.stats()
+    assert stats.graphql_requests == 1 and stats.rest_requests == 2  # installation + token
+    assert stats.graphql_points == result.data["rateLimit"]["cost"] == fake.stats.graphql_points
+
+
+def test_graphql_misspelled_field_raises_graphql_error(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock)
+    with pytest.raises(GraphQLError) as caught:
+        connect(fake).graphql('query { organization(login: "acme") { logn } }')
+    assert "logn" in str(caught.value) and str(caught.value).startswith("POST /graphql")
+    assert caught.value.data is None and caught.value.errors
+    assert statuses(fake, "graphql") == [200]  # a validation error is not retried
+
+
+def test_graphql_partial_data_for_one_missing_alias(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock)
+    client = connect(fake)
+    result = client.graphql(TWO_REPOS, allow_partial=True)
+    assert result.data == {"r0": {"name": "api"}, "r1": None}
+    assert [e.get("type") for e in result.errors] == ["NOT_FOUND"]
+    with pytest.raises(GraphQLError, match=r"\[NOT_FOUND\].*\(path r1\)") as caught:
+        client.graphql(TWO_REPOS)
+    assert caught.value.data == {"r0": {"name": "api"}, "r1": None}
+
+
+def test_graphql_rate_limited_waits_for_the_reset(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(graphql_rate_limited=1))
+    client = connect(fake)
+    client.authenticate()
+    result = client.graphql(ORG_QUERY, {"org": "acme"})
+    assert result.data is not None and statuses(fake, "graphql") == [200, 200]
+    # The RATE_LIMITED answer came at START, in a window that resets an hour later.
+    assert clock.sleeps == [fake.faults.rate_limit_window + 1]
+
+
+def test_graphql_rate_limited_raises_when_the_deadline_is_nearer(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(graphql_rate_limited=1))
+    client = connect(fake, remaining_time=lambda: 120.0)
+    with pytest.raises(RateLimitExceeded, match="graphql rate limited"):
+        client.graphql(ORG_QUERY, {"org": "acme"})
+    assert clock.sleeps == []
+
+
+def test_graphql_exhausted_points_wait_for_the_reset(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(graphql_budget=1))
+    client = connect(fake)
+    client.graphql(ORG_QUERY, {"org": "acme"})
+    reset = int(fake.graphql_bucket.peek().reset)
+    client.graphql(ORG_QUERY, {"org": "acme"})
+    assert statuses(fake, "graphql") == [200, 403, 200]
+    assert clock.sleeps == [reset - START + 1]
+
+
+@pytest.mark.parametrize(("retries", "attempts"), [(1, 2), (0, 1)])
+def test_graphql_5xx_is_retried_briefly_then_raised_as_server_error(
+    fake_github: FakeFactory,
+    connect: Callable[..., GitHubClient],
+    clock: ManualClock,
+    retries: int,
+    attempts: int,
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(graphql_node_threshold=1))
+    client = connect(fake, graphql_server_retries=retries)
+    with pytest.raises(ServerError) as caught:
+        client.graphql(ORG_QUERY, {"org": "acme"})
+    assert caught.value.status == 502 and "POST /graphql -> HTTP 502" in str(caught.value)
+    assert statuses(fake, "graphql") == [502] * attempts
+    assert "smaller query" in str(caught.value)
+
+
+def test_graphql_502_burst_recovers_within_the_retry(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(server_errors=1, fault_routes={"graphql"}))
+    assert connect(fake).graphql(ORG_QUERY, {"org": "acme"}).data is not None
+    assert statuses(fake, "graphql") == [502, 200]
+
+
+def test_graphql_token_revoked_is_refreshed_once(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock)
+    client = connect(fake)
+    client.authenticate()
+    fake.expire_tokens()
+    assert client.graphql(ORG_QUERY, {"org": "acme"}).data is not None
+    assert statuses(fake, "graphql") == [401, 200] and client.stats().token_refreshes == 1
+
+
+@pytest.mark.parametrize("mode", ["html", "truncated", "wrong_shape"])
+def test_graphql_hostile_answers(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock, mode: str
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(hostile={"graphql": mode}))
+    with pytest.raises(ResponseFormatError, match=r"POST /graphql -> HTTP 200"):
+        connect(fake).graphql(ORG_QUERY, {"org": "acme"})
+    assert statuses(fake, "graphql") == [200, 200, 200]
