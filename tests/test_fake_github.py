@@ -523,3 +523,283 @@ def test_cli_serves_until_terminated(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+# -- GraphQL ---------------------------------------------------------------
+
+REPO_FIELDS = """
+  name nameWithOwner url visibility isArchived isFork isTemplate isEmpty createdAt pushedAt
+  hasVulnerabilityAlertsEnabled
+  defaultBranchRef { name target { ... on Commit {
+    history(first: 15) { totalCount pageInfo { hasNextPage endCursor }
+      nodes { oid signature { isValid } } } } } }
+  refs(refPrefix: "refs/heads/", first: 100) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { name branchProtectionRule { id pattern } rules(first: 1) { totalCount } } }
+  root: object(expression: "HEAD:") { ... on Tree { entries { name type path } } }
+  github: object(expression: "HEAD:.github") { ... on Tree { entries { name type path } } }
+  codeowners: object(expression: "HEAD:.github/CODEOWNERS") {
+    ... on Blob { text byteSize isBinary isTruncated } }
+  pullRequests(states: OPEN, first: 50) { totalCount pageInfo { hasNextPage endCursor }
+    nodes { number author { __typename login } } }
+"""
+
+
+def batch_query(names: list[str]) -> str:
+    aliases = "\n".join(
+        f'r{i}: repository(owner: $org, name: "{name}") {{ ...RepoFacts }}'
+        for i, name in enumerate(names)
+    )
+    return (
+        f"query($org: String!) {{ {aliases}\n rateLimit {{ cost remaining nodeCount }} }}\n"
+        f"fragment RepoFacts on Repository {{ {REPO_FIELDS} }}"
+    )
+
+
+def test_graphql_repository_facts(fake: FakeGitHub, token: str) -> None:
+    status, body = graphql(fake, token, batch_query(["api", "empty"]), {"org": "acme"})
+    assert status == 200 and "errors" not in body, body
+    api, empty = body["data"]["r0"], body["data"]["r1"]
+    assert api["visibility"] == "PUBLIC" and api["url"] == "https://github.com/acme/api"
+    history = api["defaultBranchRef"]["target"]["history"]
+    assert [n["signature"] for n in history["nodes"]] == [{"isValid": True}, None]
+    refs = {n["name"]: n for n in api["refs"]["nodes"]}
+    assert refs["main"]["branchProtectionRule"]["pattern"] == "main"
+    assert refs["dev"]["branchProtectionRule"] is None and refs["dev"]["rules"]["totalCount"] == 0
+    assert refs["rel"]["rules"]["totalCount"] == 1
+    root = {e["name"]: e["type"] for e in api["root"]["entries"]}
+    assert root == {
+        ".github": "tree",
+        ".gitignore": "blob",
+        "LICENSE": "blob",
+        "README.md": "blob",
+        "docs": "tree",
+    }
+    assert api["github"]["entries"] == [
+        {"name": "CODEOWNERS", "type": "blob", "path": ".github/CODEOWNERS"}
+    ]
+    assert api["codeowners"]["text"] == "* @alice @acme/core\n"
+    authors = [n["author"] for n in api["pullRequests"]["nodes"]]
+    assert authors == [
+        {"__typename": "User", "login": "mallory"},
+        {"__typename": "Bot", "login": "dependabot"},
+        None,
+    ]
+    assert empty["isEmpty"] is True and empty["defaultBranchRef"] is None
+    assert empty["root"] is None and empty["codeowners"] is None
+
+
+def test_graphql_misspelled_field_is_rejected(fake: FakeGitHub, token: str) -> None:
+    query = '{ repository(owner: "acme", name: "api") { nmae } }'
+    status, body = graphql(fake, token, query)
+    assert status == 200 and "data" not in body
+    [error] = body["errors"]
+    assert error["message"] == "Field 'nmae' doesn't exist on type 'Repository'"
+    assert error["extensions"]["code"] == "undefinedField"
+    assert error["locations"] == [{"line": 1, "column": 44}]
+
+
+def test_graphql_syntax_error(fake: FakeGitHub, token: str) -> None:
+    status, body = graphql(fake, token, "{ repository(owner: ")
+    assert status == 200 and body["errors"][0]["message"].startswith("Syntax Error")
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "kind", "text"),
+    [
+        (
+            '{ organization(login: "acme") { repositories(first: 101) { totalCount } } }',
+            {},
+            "EXCESSIVE_PAGINATION",
+            "Requesting 101 records on the `repositories` connection exceeds the `first` limit",
+        ),
+        (
+            'query($n: Int) { organization(login: "acme") { repositories(first: $n) { totalCount } } }',  # noqa: E501
+            {"n": 500},
+            "EXCESSIVE_PAGINATION",
+            "Requesting 500 records",
+        ),
+        (
+            '{ organization(login: "acme") { repositories { totalCount } } }',
+            {},
+            "MISSING_PAGINATION_BOUNDARIES",
+            "You must provide a `first` or `last` value to properly paginate the `repositories`",
+        ),
+        (
+            '{ repository(owner: "acme", name: "api") { refs(refPrefix: "refs/heads/", last: 0)'
+            " { totalCount } } }",
+            {},
+            "EXCESSIVE_PAGINATION",
+            "below the `last` minimum",
+        ),
+        (
+            '{ organization(login: "acme") { repositories(first: 100) { nodes {'
+            ' refs(refPrefix: "refs/heads/", first: 100) { nodes {'
+            " target { ... on Commit { history(first: 100) { totalCount } } } } } } } } }",
+            {},
+            "MAX_NODE_LIMIT_EXCEEDED",
+            "requesting up to 1,010,100 possible nodes which exceeds the maximum limit of 500,000",
+        ),
+    ],
+)
+def test_graphql_pagination_limits(  # noqa: PLR0917 - parametrized
+    fake: FakeGitHub, token: str, query: str, variables: dict[str, Any], kind: str, text: str
+) -> None:
+    status, body = graphql(fake, token, query, variables)
+    assert status == 200 and "data" not in body
+    [error] = body["errors"]
+    assert error["type"] == kind
+    assert text in error["message"]
+    assert fake.stats.graphql_points == 0
+
+
+def test_graphql_not_found_alias_with_partial_data(fake: FakeGitHub, token: str) -> None:
+    query = (
+        'query { a: repository(owner: "acme", name: "api") { name }'
+        ' b: repository(owner: "acme", name: "gone") { name }'
+        ' u: user(login: "nobody") { login } }'
+    )
+    status, body = graphql(fake, token, query)
+    assert status == 200
+    assert body["data"] == {"a": {"name": "api"}, "b": None, "u": None}
+    errors = {tuple(e["path"]): e for e in body["errors"]}
+    assert errors[("b",)]["type"] == "NOT_FOUND"
+    assert (
+        errors[("b",)]["message"] == "Could not resolve to a Repository with the name 'acme/gone'."
+    )
+    assert errors[("u",)]["message"] == "Could not resolve to a User with the login of 'nobody'."
+    assert "locations" in errors[("b",)]
+
+
+def test_graphql_unimplemented_field_is_an_explicit_error(fake: FakeGitHub, token: str) -> None:
+    query = '{ repository(owner: "acme", name: "api") { name stargazerCount } }'
+    status, body = graphql(fake, token, query)
+    assert status == 200
+    assert body["errors"][0]["type"] == "FAKE_NOT_IMPLEMENTED"
+    assert "Repository.stargazerCount" in body["errors"][0]["message"]
+    unsupported = '{ repository(owner: "acme", name: "api") { pullRequests(first: 5, labels: ["x"]) { totalCount } } }'  # noqa: E501
+    assert "argument 'labels'" in graphql(fake, token, unsupported)[1]["errors"][0]["message"]
+
+
+def test_graphql_cursor_paging_and_filters(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(generated_org(250))
+    token = token_for(fake)
+    query = """query($after: String) { organization(login: "bigco") {
+      repositories(first: 100, after: $after, isArchived: false, orderBy: {field: NAME, direction: ASC}) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { name isArchived } } } }"""  # noqa: E501
+    names: list[str] = []
+    after = None
+    pages = 0
+    while True:
+        status, body = graphql(fake, token, query, {"after": after})
+        assert status == 200 and "errors" not in body, body
+        connection = body["data"]["organization"]["repositories"]
+        names += [n["name"] for n in connection["nodes"]]
+        pages += 1
+        if not connection["pageInfo"]["hasNextPage"]:
+            break
+        after = connection["pageInfo"]["endCursor"]
+    expected = sorted(r.name for r in fake.org.repositories if not r.archived)
+    assert names == expected and connection["totalCount"] == 225 and pages == 3
+    bad = graphql(fake, token, query, {"after": "not-a-cursor"})[1]
+    assert "does not appear to be a valid cursor" in bad["errors"][0]["message"]
+
+
+def test_graphql_people(fake: FakeGitHub, token: str) -> None:
+    query = """{ organization(login: "acme") {
+        membersWithRole(first: 100) { nodes { login } }
+        core: team(slug: "core") { maintainers: members(role: MAINTAINER, first: 100) { nodes { login } }
+                                   all: members(first: 100) { totalCount } }
+        ghost: team(slug: "ghost") { slug } }
+      alice: user(login: "alice") { login organizationVerifiedDomainEmails(login: "acme") }
+      bob: user(login: "bob") { organizationVerifiedDomainEmails(login: "acme") } }"""  # noqa: E501
+    status, body = graphql(fake, token, query)
+    assert status == 200 and "errors" not in body, body
+    org = body["data"]["organization"]
+    assert [n["login"] for n in org["membersWithRole"]["nodes"]] == ["alice", "bob"]
+    assert org["core"]["maintainers"]["nodes"] == [{"login": "alice"}]
+    assert org["core"]["all"]["totalCount"] == 2
+    assert org["ghost"] is None
+    assert body["data"]["alice"]["organizationVerifiedDomainEmails"] == ["alice@acme.example"]
+    assert body["data"]["bob"]["organizationVerifiedDomainEmails"] == []
+
+
+def test_graphql_cost_rate_limit_and_headers(fake: FakeGitHub, token: str) -> None:
+    query = """{ organization(login: "acme") { repositories(first: 100) { nodes {
+        refs(refPrefix: "refs/heads/", first: 100) { totalCount } } } }
+      rateLimit { cost limit remaining used nodeCount resetAt } }"""
+    answer = call(fake, "POST", "/graphql", token, body={"query": query})
+    rate = answer.json()["data"]["rateLimit"]
+    # 1 request for repositories + 100 for refs = 101 -> 1 point; 100 + 10,000 nodes
+    assert rate["cost"] == 1 and rate["nodeCount"] == 10_100
+    assert rate["limit"] == 5000 and rate["remaining"] == 4999 and rate["used"] == 1
+    assert answer.headers["x-ratelimit-resource"] == "graphql"
+    assert answer.headers["x-ratelimit-remaining"] == "4999"
+    heavy = """{ organization(login: "acme") { repositories(first: 100) { nodes {
+        refs(refPrefix: "refs/heads/", first: 100) { nodes {
+          rules(first: 10) { totalCount } } } } } } rateLimit { cost } }"""
+    # 1 + 100 + 100*100 = 10,101 requests -> 101 points
+    assert graphql(fake, token, heavy)[1]["data"]["rateLimit"]["cost"] == 101
+    assert fake.stats.graphql_points == 102
+    assert int(call(fake, "GET", "/orgs/acme/repos", token).headers["x-ratelimit-used"]) == 1
+
+
+def test_graphql_budget_exhaustion(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(faults=Faults(graphql_budget=2))
+    token = token_for(fake)
+    query = '{ repository(owner: "acme", name: "api") { name } }'
+    assert [graphql(fake, token, query)[0] for _ in range(2)] == [200, 200]
+    answer = call(fake, "POST", "/graphql", token, body={"query": query})
+    assert answer.status == 403 and answer.headers["x-ratelimit-remaining"] == "0"
+    fake.faults.graphql_exhausted_style = "rate_limited"
+    status, body = graphql(fake, token, query)
+    assert status == 200 and body["errors"][0]["type"] == "RATE_LIMITED"
+
+
+def test_graphql_rate_limited_fault(fake: FakeGitHub, token: str) -> None:
+    fake.faults.graphql_rate_limited = 1
+    query = '{ repository(owner: "acme", name: "api") { name } }'
+    status, body = graphql(fake, token, query)
+    assert status == 200 and body["errors"][0]["type"] == "RATE_LIMITED" and "data" not in body
+    assert graphql(fake, token, query)[1]["data"] == {"repository": {"name": "api"}}
+
+
+def test_graphql_heavy_query_answers_502(fake: FakeGitHub, token: str) -> None:
+    fake.faults.graphql_node_threshold = 1000
+    heavy = batch_query(["api"] * 20)  # 20 x (15 + 100 + 100 + 50) nodes
+    light = batch_query(["api"] * 2)
+    answer = call(
+        fake, "POST", "/graphql", token, body={"query": heavy, "variables": {"org": "acme"}}
+    )
+    assert answer.status == 502
+    assert "timeout" in answer.json()["errors"][0]["message"]
+    assert graphql(fake, token, light, {"org": "acme"})[0] == 200
+
+
+@pytest.mark.parametrize("mode", ["html", "truncated", "wrong_shape"])
+def test_graphql_hostile_answers(fake: FakeGitHub, token: str, mode: str) -> None:
+    fake.faults.hostile = {"graphql": mode}
+    answer = call(fake, "POST", "/graphql", token, body={"query": "{ rateLimit { cost } }"})
+    assert answer.status == 200
+    if mode == "wrong_shape":
+        assert isinstance(answer.json(), list)
+    else:
+        with pytest.raises(ValueError):
+            json.loads(answer.data)
+
+
+def test_graphql_needs_a_token(fake: FakeGitHub) -> None:
+    answer = call(fake, "POST", "/graphql", None, body={"query": "{ rateLimit { cost } }"})
+    assert answer.status == 401
+
+
+def test_graphql_batch_of_50_is_fast(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(generated_org(2000))
+    token = token_for(fake)
+    query = batch_query([f"repo-{i:05d}" for i in range(1000, 1050)])
+    graphql(fake, token, query, {"org": "bigco"})  # warm the schema and document cache
+    started = time.perf_counter()
+    status, body = graphql(fake, token, query, {"org": "bigco"})
+    elapsed = time.perf_counter() - started
+    assert status == 200 and "errors" not in body and len(body["data"]) == 51
+    print(f"50-repository batch query: {elapsed * 1000:.0f} ms")
+    assert elapsed < 2.0

@@ -382,7 +382,7 @@ class FakeGitHub:
         if not isinstance(query, str) or not isinstance(variables, dict):
             message = "A query attribute must be specified and must be a string."
             return FakeResponse(200, {"errors": [{"message": message}]})
-        analysis = self.graphql.analyse(query, variables)
+        analysis = self.graphql.analyse(query, variables, body.get("operationName"))
         if analysis.errors:
             return FakeResponse(200, {"errors": analysis.errors})
         threshold = self.faults.graphql_node_threshold

@@ -1,0 +1,518 @@
+"""GraphQL objects over the model: one small class per GitHub type.
+
+The executor's single field resolver (see ``graphql_exec.resolve_field``) looks
+up ``gql_<fieldName>`` on a node object (called with ``info`` and the field's
+arguments when it is a method) or the key ``<fieldName>`` on a dict. A field
+found in neither is not implemented by the fake and answers an explicit error,
+never a silent null. Abstract types (``GitObject``, ``Actor``,
+``GitSignature``) resolve through ``typename``/``"__typename"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from graphql import GraphQLError, GraphQLResolveInfo
+from graphql.pyutils import Undefined
+
+from tests.fake_github.model import (
+    Branch,
+    Commit,
+    Organization,
+    PullRequest,
+    Repository,
+    Team,
+    User,
+)
+from tests.fake_github.rest import WEB, RestApi, stable_id, stable_sha
+
+Info = GraphQLResolveInfo
+NOT_IMPLEMENTED = "FAKE_NOT_IMPLEMENTED"
+
+
+def not_found(message: str) -> GraphQLError:
+    """GitHub's ``{"type": "NOT_FOUND"}`` error (the server lifts ``type`` out of extensions)."""
+    return GraphQLError(message, extensions={"type": "NOT_FOUND"})
+
+
+def node_id(kind: str, number: int | str) -> str:
+    return base64.b64encode(f"0:{kind}{number}".encode()).decode("ascii")
+
+
+def check_arguments(info: Info, args: dict[str, Any], supported: Sequence[str]) -> None:
+    """Refuse arguments the fake would silently ignore (other than their schema default)."""
+    field = info.parent_type.fields[info.field_name]
+    for name, value in args.items():
+        if name in supported or value is None:
+            continue
+        default = field.args[name].default_value
+        if default is not Undefined and value == default:
+            continue
+        raise GraphQLError(
+            f"The fake GitHub does not implement argument '{name}' of "
+            f"{info.parent_type.name}.{info.field_name}",
+            extensions={"type": NOT_IMPLEMENTED},
+        )
+
+
+# -- connections -------------------------------------------------------------
+
+PAGING_ARGS = ("first", "last", "after", "before")
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.b64encode(f"cursor:v2:{offset}".encode()).decode("ascii")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.") from exc
+    prefix, _, number = text.rpartition(":")
+    if prefix != "cursor:v2" or not number.isdigit():
+        raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.")
+    return int(number)
+
+
+def connection(
+    items: Sequence[Any],
+    args: dict[str, Any],
+    make_node: Callable[[Any], Any],
+    edge_extra: Callable[[Any], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A ``...Connection`` dict: totalCount, pageInfo, nodes, edges (cursors are offsets)."""
+    start, end = 0, len(items)
+    if args.get("after"):
+        start = min(decode_cursor(args["after"]) + 1, end)
+    if args.get("before"):
+        end = max(min(decode_cursor(args["before"]), end), start)
+    first, last = args.get("first"), args.get("last")
+    if first is not None:
+        offset, chunk = start, items[start : min(start + first, end)]
+    else:
+        size = min(last or 0, end - start)
+        offset, chunk = end - size, items[end - size : end]
+    nodes = [make_node(item) for item in chunk]
+    edges = []
+    for index, (item, node) in enumerate(zip(chunk, nodes, strict=True)):
+        edge = {"cursor": encode_cursor(offset + index), "node": node}
+        if edge_extra is not None:
+            edge.update(edge_extra(item))
+        edges.append(edge)
+    return {
+        "totalCount": len(items),
+        "nodes": nodes,
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": offset + len(chunk) < end if first is not None else end < len(items),
+            "hasPreviousPage": offset > 0,
+            "startCursor": encode_cursor(offset) if chunk else None,
+            "endCursor": encode_cursor(offset + len(chunk) - 1) if chunk else None,
+        },
+    }
+
+
+# -- nodes -------------------------------------------------------------------
+
+
+class Node:
+    typename = "Node"
+
+
+class UserNode(Node):
+    typename = "User"
+
+    def __init__(self, ctx: Context, login: str) -> None:
+        self.ctx = ctx
+        self.user: User | None = ctx.org.users.get(login)
+        self.gql_login = login
+        self.gql_id = node_id("User", self.user.id if self.user else stable_id(login))
+        self.gql_databaseId = self.user.id if self.user else stable_id(login)
+        self.gql_url = f"{WEB}/{login}"
+        self.gql_resourcePath = f"/{login}"
+
+    def gql_organizationVerifiedDomainEmails(self, info: Info, login: str) -> list[str]:
+        if login.lower() != self.ctx.org.login.lower() or self.user is None:
+            return []
+        return list(self.user.verified_emails)
+
+
+class BotNode(Node):
+    typename = "Bot"
+
+    def __init__(self, login: str) -> None:
+        self.gql_login = login.removesuffix("[bot]")  # GraphQL Bot logins have no suffix
+        self.gql_id = node_id("Bot", stable_id(login))
+        self.gql_url = f"{WEB}/apps/{self.gql_login}"
+
+
+class MannequinNode(Node):
+    typename = "Mannequin"
+
+    def __init__(self, login: str) -> None:
+        self.gql_login = login
+        self.gql_id = node_id("Mannequin", stable_id(login))
+
+
+def actor(ctx: Context, login: str | None, kind: str = "User") -> Node | None:
+    if login is None:
+        return None  # deleted account ("ghost")
+    if kind == "Bot":
+        return BotNode(login)
+    if kind == "Mannequin":
+        return MannequinNode(login)
+    user = ctx.org.users.get(login)
+    if user is not None and user.type == "Bot":
+        return BotNode(login)
+    return UserNode(ctx, login)
+
+
+class BlobNode(Node):
+    typename = "Blob"
+
+    def __init__(self, repo: Repository, path: str, text: str) -> None:
+        data = text.encode("utf-8")
+        self.gql_oid = hashlib.sha1(  # git's blob id
+            b"blob %d\0" % len(data) + data, usedforsecurity=False
+        ).hexdigest()
+        self.gql_abbreviatedOid = self.gql_oid[:7]
+        self.gql_id = node_id("Blob", self.gql_oid)
+        self.gql_byteSize = len(data)
+        self.gql_isBinary = "\0" in text
+        self.gql_isTruncated = False
+        self.gql_text = None if self.gql_isBinary else text
+
+
+class TreeNode(Node):
+    typename = "Tree"
+
+    def __init__(self, repo: Repository, path: str) -> None:
+        self.repo = repo
+        self.path = path.strip("/")
+        self.gql_oid = stable_sha(f"tree:{repo.name}:{self.path}")
+        self.gql_abbreviatedOid = self.gql_oid[:7]
+        self.gql_id = node_id("Tree", self.gql_oid)
+
+    def gql_entries(self, info: Info) -> list[dict[str, Any]]:
+        prefix = f"{self.path}/" if self.path else ""
+        files: dict[str, str] = {}
+        dirs: set[str] = set()
+        for full, text in self.repo.files.items():
+            if not full.startswith(prefix):
+                continue
+            head, sep, _ = full[len(prefix) :].partition("/")
+            if sep:
+                dirs.add(head)
+            else:
+                files[head] = text
+        entries = [self._entry(name, prefix + name, files[name]) for name in files]
+        entries += [self._entry(name, prefix + name, None) for name in dirs]
+        return sorted(entries, key=lambda entry: entry["name"])
+
+    def _entry(self, name: str, path: str, text: str | None) -> dict[str, Any]:
+        target: Node = (
+            TreeNode(self.repo, path) if text is None else BlobNode(self.repo, path, text)
+        )
+        _, dot, extension = name.rpartition(".")
+        return {
+            "name": name,
+            "path": path,
+            "type": "tree" if text is None else "blob",
+            "mode": 16384 if text is None else 33188,
+            "oid": target.gql_oid,  # type: ignore[attr-defined]
+            "extension": f".{extension}" if dot and name.rpartition(".")[0] else None,
+            "size": 0 if text is None else len(text.encode("utf-8")),
+            "isGenerated": False,
+            "object": target,
+        }
+
+
+def git_object(repo: Repository, expression: str) -> Node | None:
+    """``object(expression: "REV:PATH")`` for HEAD or a branch name; None when absent."""
+    revision, sep, path = expression.partition(":")
+    if not sep or repo.is_empty:
+        return None
+    branch_names = {branch.name for branch in repo.branches} | {repo.default_branch}
+    if revision not in ("HEAD", *branch_names):
+        return None
+    path = path.strip("/")
+    if not path:
+        return TreeNode(repo, "")
+    if path in repo.files:
+        return BlobNode(repo, path, repo.files[path])
+    if any(name.startswith(path + "/") for name in repo.files):
+        return TreeNode(repo, path)
+    return None
+
+
+class CommitNode(Node):
+    typename = "Commit"
+
+    def __init__(self, history: Sequence[Commit], index: int, fallback_oid: str) -> None:
+        self.history_list = history
+        self.index = index
+        commit = history[index] if index < len(history) else None
+        self.gql_oid = commit.oid if commit else fallback_oid
+        self.gql_abbreviatedOid = self.gql_oid[:7]
+        self.gql_id = node_id("Commit", self.gql_oid)
+        self.signature_state = commit.signature if commit else None
+
+    def gql_signature(self, info: Info) -> dict[str, Any] | None:
+        if self.signature_state is None:
+            return None
+        valid = self.signature_state == "valid"
+        return {
+            "__typename": "GpgSignature",
+            "isValid": valid,
+            "state": "VALID" if valid else "INVALID",
+            "wasSignedByGitHub": False,
+        }
+
+    def gql_history(self, info: Info, **args: Any) -> dict[str, Any]:
+        check_arguments(info, args, PAGING_ARGS)
+        positions = range(self.index, len(self.history_list))
+        return connection(positions, args, lambda i: CommitNode(self.history_list, i, self.gql_oid))
+
+
+class RefNode(Node):
+    typename = "Ref"
+
+    def __init__(self, ctx: Context, repo: Repository, branch: Branch) -> None:
+        self.repo = repo
+        self.branch = branch
+        self.gql_name = branch.name
+        self.gql_prefix = "refs/heads/"
+        self.gql_id = node_id("Ref", f"{repo.id}:{branch.name}")
+
+    def gql_target(self, info: Info) -> CommitNode:
+        fallback = stable_sha(f"{self.repo.name}:{self.branch.name}")
+        if self.branch.name == self.repo.default_branch:
+            return CommitNode(self.repo.commits, 0, fallback)
+        return CommitNode([Commit(fallback)], 0, fallback)
+
+    def gql_branchProtectionRule(self, info: Info) -> dict[str, Any] | None:
+        if not self.branch.protection_rule:
+            return None
+        return {
+            "id": node_id("BranchProtectionRule", f"{self.repo.id}:{self.branch.name}"),
+            "pattern": self.branch.name,
+        }
+
+    def gql_rules(self, info: Info, **args: Any) -> dict[str, Any]:
+        check_arguments(info, args, PAGING_ARGS)
+        rules = ["PULL_REQUEST"] if self.branch.ruleset else []
+        return connection(
+            rules,
+            args,
+            lambda kind: {"id": node_id("RepositoryRule", self.branch.name), "type": kind},
+        )
+
+
+class PullRequestNode(Node):
+    typename = "PullRequest"
+
+    def __init__(self, ctx: Context, repo: Repository, pr: PullRequest) -> None:
+        self.ctx = ctx
+        self.pr = pr
+        self.gql_number = pr.number
+        self.gql_state = pr.state
+        self.gql_title = f"Pull request {pr.number}"
+        self.gql_url = f"{WEB}/{ctx.org.login}/{repo.name}/pull/{pr.number}"
+        self.gql_id = node_id("PullRequest", f"{repo.id}:{pr.number}")
+
+    def gql_author(self, info: Info) -> Node | None:
+        return actor(self.ctx, self.pr.author, self.pr.author_type)
+
+
+VISIBILITY = {"public": "PUBLIC", "private": "PRIVATE", "internal": "INTERNAL"}
+
+
+class RepositoryNode(Node):
+    typename = "Repository"
+
+    def __init__(self, ctx: Context, repo: Repository) -> None:
+        self.ctx = ctx
+        self.repo = repo
+        full = f"{ctx.org.login}/{repo.name}"
+        self.gql_id = node_id("Repository", repo.id)
+        self.gql_databaseId = repo.id
+        self.gql_name = repo.name
+        self.gql_nameWithOwner = full
+        self.gql_url = f"{WEB}/{full}"
+        self.gql_visibility = VISIBILITY[repo.visibility]
+        self.gql_isPrivate = repo.visibility != "public"
+        self.gql_isArchived = repo.archived
+        self.gql_isFork = repo.fork
+        self.gql_isTemplate = repo.is_template
+        self.gql_isEmpty = repo.is_empty
+        self.gql_createdAt = repo.created_at
+        self.gql_pushedAt = repo.pushed_at
+        self.gql_hasVulnerabilityAlertsEnabled = repo.vulnerability_alerts
+
+    def gql_owner(self, info: Info) -> OrganizationNode:
+        return OrganizationNode(self.ctx)
+
+    def gql_defaultBranchRef(self, info: Info) -> RefNode | None:
+        name = self.repo.default_branch
+        if name is None:
+            return None
+        branch = next((b for b in self.repo.branches if b.name == name), Branch(name))
+        return RefNode(self.ctx, self.repo, branch)
+
+    def gql_refs(self, info: Info, refPrefix: str, **args: Any) -> dict[str, Any]:  # noqa: N803
+        check_arguments(info, args, PAGING_ARGS)
+        if refPrefix not in ("refs/heads/", "refs/tags/"):
+            raise GraphQLError(
+                f"The fake GitHub does not implement refPrefix {refPrefix!r}",
+                extensions={"type": NOT_IMPLEMENTED},
+            )
+        branches = sorted(self.repo.branches, key=lambda b: b.name)
+        if refPrefix == "refs/tags/":
+            branches = []
+        return connection(branches, args, lambda b: RefNode(self.ctx, self.repo, b))
+
+    def gql_object(self, info: Info, expression: str | None = None, **args: Any) -> Node | None:
+        check_arguments(info, args, ())
+        if expression is None:
+            raise GraphQLError(
+                "The fake GitHub implements Repository.object(expression:) only",
+                extensions={"type": NOT_IMPLEMENTED},
+            )
+        return git_object(self.repo, expression)
+
+    def gql_pullRequests(self, info: Info, **args: Any) -> dict[str, Any]:
+        check_arguments(info, args, (*PAGING_ARGS, "states"))
+        states = set(args.get("states") or ("OPEN", "CLOSED", "MERGED"))
+        prs = [pr for pr in self.repo.pull_requests if pr.state in states]
+        return connection(prs, args, lambda pr: PullRequestNode(self.ctx, self.repo, pr))
+
+
+class TeamNode(Node):
+    typename = "Team"
+
+    def __init__(self, ctx: Context, team: Team) -> None:
+        self.ctx = ctx
+        self.team = team
+        self.gql_slug = team.slug
+        self.gql_name = team.slug
+        self.gql_combinedSlug = f"{ctx.org.login}/{team.slug}"
+        self.gql_id = node_id("Team", stable_id(team.slug))
+
+    def gql_members(self, info: Info, **args: Any) -> dict[str, Any]:
+        check_arguments(info, args, (*PAGING_ARGS, "role"))
+        role = args.get("role")
+        people: list[tuple[str, str]] = []
+        if role in (None, "MAINTAINER"):
+            people += [(login, "MAINTAINER") for login in self.team.maintainers]
+        if role in (None, "MEMBER"):
+            people += [(login, "MEMBER") for login in self.team.members]
+        return connection(
+            people,
+            args,
+            lambda person: UserNode(self.ctx, person[0]),
+            lambda person: {"role": person[1]},
+        )
+
+
+ORDER_KEYS: dict[str, Callable[[Repository], Any]] = {
+    "NAME": lambda r: r.name.lower(),
+    "CREATED_AT": lambda r: r.created_at,
+    "UPDATED_AT": lambda r: r.pushed_at or r.created_at,
+    "PUSHED_AT": lambda r: r.pushed_at or "",
+}
+
+
+class OrganizationNode(Node):
+    typename = "Organization"
+
+    def __init__(self, ctx: Context) -> None:
+        org = ctx.org
+        self.ctx = ctx
+        self.gql_login = org.login
+        self.gql_name = org.login
+        self.gql_id = node_id("Organization", org.id)
+        self.gql_databaseId = org.id
+        self.gql_url = f"{WEB}/{org.login}"
+
+    def gql_repositories(self, info: Info, **args: Any) -> dict[str, Any]:
+        check_arguments(
+            info, args, (*PAGING_ARGS, "isArchived", "isFork", "orderBy", "visibility", "privacy")
+        )
+        repos = list(self.ctx.org.repositories)
+        filters: dict[str, Callable[[Repository], Any]] = {
+            "isArchived": lambda r: r.archived,
+            "isFork": lambda r: r.fork,
+            "visibility": lambda r: VISIBILITY[r.visibility],
+            "privacy": lambda r: "PUBLIC" if r.visibility == "public" else "PRIVATE",
+        }
+        for name, value_of in filters.items():
+            if args.get(name) is not None:
+                repos = [r for r in repos if value_of(r) == args[name]]
+        order = args.get("orderBy")
+        if order:
+            key = ORDER_KEYS.get(order["field"])
+            if key is None:
+                raise GraphQLError(
+                    f"The fake GitHub does not implement orderBy field {order['field']}",
+                    extensions={"type": NOT_IMPLEMENTED},
+                )
+            repos.sort(key=key, reverse=order.get("direction") == "DESC")
+        return connection(repos, args, lambda r: RepositoryNode(self.ctx, r))
+
+    def gql_membersWithRole(self, info: Info, **args: Any) -> dict[str, Any]:
+        check_arguments(info, args, PAGING_ARGS)
+        members = sorted(self.ctx.org.members, key=str.lower)
+        return connection(
+            members, args, lambda login: UserNode(self.ctx, login), lambda _: {"role": "MEMBER"}
+        )
+
+    def gql_team(self, info: Info, slug: str) -> TeamNode | None:
+        team = self.ctx.org.team(slug)
+        return TeamNode(self.ctx, team) if team is not None else None
+
+
+class Context:
+    """Per-request state shared by the nodes."""
+
+    def __init__(self, org: Organization, rest: RestApi, rate_limit: dict[str, Any]) -> None:
+        self.org = org
+        self.rest = rest
+        self.rate_limit = rate_limit
+
+
+class QueryRoot(Node):
+    typename = "Query"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def gql_organization(self, info: Info, login: str) -> OrganizationNode:
+        if login.lower() != self.ctx.org.login.lower():
+            raise not_found(f"Could not resolve to an Organization with the login of '{login}'.")
+        return OrganizationNode(self.ctx)
+
+    def gql_repository(
+        self,
+        info: Info,
+        owner: str,
+        name: str,
+        followRenames: bool = True,  # noqa: N803 - GraphQL argument name
+    ) -> RepositoryNode:
+        repo = self.ctx.rest.repository(name) if self.ctx.rest.is_org(owner) else None
+        if repo is None:
+            raise not_found(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
+        return RepositoryNode(self.ctx, repo)
+
+    def gql_user(self, info: Info, login: str) -> UserNode:
+        org = self.ctx.org
+        if login not in org.users and login not in org.members:
+            raise not_found(f"Could not resolve to a User with the login of '{login}'.")
+        return UserNode(self.ctx, login)
+
+    def gql_rateLimit(self, info: Info, dryRun: bool = False) -> dict[str, Any]:  # noqa: N803
+        return self.ctx.rate_limit
