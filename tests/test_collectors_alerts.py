@@ -1,0 +1,192 @@
+"""The inventory and the two alert collections against the fake GitHub, over real HTTP."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from collectors.dependabot import collect_dependabot
+from collectors.errors import CollectionError, FeatureUnavailableError
+from collectors.inventory import RepoListing, list_repositories
+from collectors.secret_scanning import collect_secret_scanning
+from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github.model import DependabotAlert, SecretScanningAlert
+from tests.fixtures.clients import canonical, connected_client, run_clock
+from tests.fixtures.org60 import (
+    CANARY_SECRET,
+    DEPENDABOT_THRESHOLDS,
+    EXPECTED_DEPENDABOT,
+    EXPECTED_SECRET_SCANNING,
+    NOW,
+    ORG,
+    SECRET_SCANNING_THRESHOLD,
+    build_org60,
+)
+
+Factory = Callable[..., FakeGitHub]
+
+
+def run_alerts(fake: FakeGitHub) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    client = connected_client(fake, fake.clock)
+    try:
+        inventory = list_repositories(client, ORG)
+        dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
+        secrets = collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+    finally:
+        client.close()
+    assert dependabot.warnings == [] and secrets.warnings == []
+    return dependabot.records, secrets.records
+
+
+def test_inventory_lists_every_repository_with_its_security_status(
+    fake_github: Factory,
+) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    by_name = {listing.name: listing for listing in inventory}
+    assert len(inventory) == 83  # archived included, one page of 100
+    assert by_name["archived-repo"].archived is True
+    assert by_name["ss-unrevealed-public"] == RepoListing(
+        name="ss-unrevealed-public",
+        html_url=f"https://github.com/{ORG}/ss-unrevealed-public",
+        visibility="PUBLIC",
+        archived=False,
+        created_at="2020-01-01T00:00:00Z",
+        pushed_at="2026-11-01T00:00:00Z",
+        default_branch="main",
+        secret_scanning=None,
+        push_protection=None,
+    )
+    assert by_name["ss-disabled-private"].secret_scanning == "disabled"
+    assert by_name["internal-compliant"].visibility == "INTERNAL"
+    assert by_name["never-pushed-old"].pushed_at is None
+    assert [entry.route for entry in fake.stats.log[-1:]] == ["org_repos"]
+    assert "type=all" in fake.stats.log[-1].path and "per_page=100" in fake.stats.log[-1].path
+
+
+def test_inventory_follows_every_page(fake_github: Factory) -> None:
+    org = build_org60()
+    org.repositories = [
+        dataclasses.replace(repository, name=f"r{index:03d}")
+        for index, repository in enumerate(org.repositories * 3)
+    ]
+    fake = fake_github(org, clock=run_clock())
+    inventory = list_repositories(connected_client(fake, fake.clock), ORG)
+    assert [listing.name for listing in inventory] == sorted(f"r{i:03d}" for i in range(249))
+    assert fake.stats.by_route["org_repos"] == 3
+
+
+def test_alert_datasets_are_exactly_the_expected_ones(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    dependabot, secrets = run_alerts(fake)
+    assert dependabot == EXPECTED_DEPENDABOT
+    assert secrets == EXPECTED_SECRET_SCANNING
+    assert list(dependabot[0]) == [
+        "repository",
+        "repository_url",
+        "created_at",
+        "severity",
+        "alert_url",
+        "repository_visibility",
+        "repository_archived",
+    ]
+    secret_paths = [e.path for e in fake.stats.log if e.route == "secret_scanning_alerts"]
+    assert secret_paths and all("hide_secret=true" in path for path in secret_paths)
+    assert all("state=open" in path for path in secret_paths)
+
+
+def test_no_secret_reaches_the_records_even_when_github_sends_it(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    sent = client.get(f"/orgs/{ORG}/secret-scanning/alerts", {"state": "open"})
+    assert any(alert.get("secret") == CANARY_SECRET for alert in sent.data)  # the fake sends it
+    _, secrets = run_alerts(fake)
+    assert CANARY_SECRET.encode() not in canonical(secrets)
+    assert all("secret" not in record for record in secrets)
+
+
+def test_alert_paging_reads_every_cursor_page(fake_github: Factory) -> None:
+    org = build_org60()
+    org.dependabot_alerts = [
+        DependabotAlert(n, "public-compliant", "low", "2025-01-01T00:00:00Z") for n in range(1, 251)
+    ]
+    fake = fake_github(org, clock=run_clock())
+    dependabot, _ = run_alerts(fake)
+    assert len(dependabot) == 250
+    assert fake.stats.by_route["dependabot_alerts"] == 3
+    queries = [urlsplit(e.path).query for e in fake.stats.log if e.route == "dependabot_alerts"]
+    assert all("page" not in parse_qs(query) for query in queries)
+    assert all("after" in parse_qs(query) for query in queries[1:])
+
+
+@pytest.mark.parametrize(
+    ("switch", "collect", "feature"),
+    [
+        ("dependabot_enabled", "dependabot", "Dependabot alerts"),
+        ("secret_scanning_enabled", "secret_scanning", "Secret scanning"),
+    ],
+)
+def test_feature_off_is_a_failure_not_an_empty_list(
+    fake_github: Factory, switch: str, collect: str, feature: str
+) -> None:
+    org = build_org60()
+    setattr(org, switch, False)
+    fake = fake_github(org, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    with pytest.raises(FeatureUnavailableError) as caught:
+        if collect == "dependabot":
+            collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
+        else:
+            collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+    message = str(caught.value)
+    assert "HTTP 403" in message and feature in message and "permission" in message
+    assert f"/orgs/{ORG}/" in message
+
+
+@pytest.mark.parametrize("status", [403, 404])
+def test_alert_endpoint_forbidden_or_missing_names_the_endpoint(
+    fake_github: Factory, status: int
+) -> None:
+    fake = fake_github(
+        build_org60(), Faults(failing_routes={"dependabot_alerts": status}), clock=run_clock()
+    )
+    client = connected_client(fake, fake.clock)
+    with pytest.raises(CollectionError, match=f"dependabot/alerts answered HTTP {status}"):
+        collect_dependabot(client, ORG, [], DEPENDABOT_THRESHOLDS, NOW)
+
+
+def test_alert_for_a_repository_missing_from_the_inventory_names_it(
+    fake_github: Factory,
+) -> None:
+    org = build_org60()
+    org.secret_scanning_alerts.append(
+        SecretScanningAlert(7, "vanished-repo", "2025-01-01T00:00:00Z", CANARY_SECRET)
+    )
+    fake = fake_github(org, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    with pytest.raises(CollectionError, match=f"{ORG}/vanished-repo") as caught:
+        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+    assert CANARY_SECRET not in str(caught.value)
+    assert fake.stats.log[-1].path == f"/repos/{ORG}/vanished-repo"  # one targeted lookup
+
+
+def test_alerts_with_faults_give_identical_bytes(fake_github: Factory) -> None:
+    clean = fake_github(build_org60(), clock=run_clock())
+    expected = [canonical(records) for records in run_alerts(clean)]
+    faults = Faults(
+        server_errors=2,
+        secondary_limits=1,
+        retry_after="3",
+        fault_routes={"dependabot_alerts", "secret_scanning_alerts"},
+    )
+    faulty = fake_github(build_org60(), faults, clock=run_clock())
+    assert [canonical(records) for records in run_alerts(faulty)] == expected
+    statuses = [entry.status for entry in faulty.stats.log]
+    assert statuses.count(502) == 2 and statuses.count(403) == 1
