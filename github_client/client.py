@@ -539,7 +539,7 @@ class GitHubClient:
         remaining = self._remaining_time()
         if remaining is None:
             return Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT)
-        cap = max(remaining, 1.0)
+        cap = max(remaining, 0.1)
         return Timeout(connect=min(CONNECT_TIMEOUT, cap), read=min(READ_TIMEOUT, cap))
 
 

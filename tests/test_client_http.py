@@ -319,6 +319,66 @@ def test_connection_refused_is_a_transport_error(app_private_key: str, clock: Ma
     assert len(clock.sleeps) == 2 and client.stats().rest_requests == 3
 
 
+class NoJitter(random.Random):
+    """uniform(a, b) returns a: retries without waiting."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return a
+
+
+@pytest.fixture
+def resetting_server() -> Iterator[tuple[str, list[int]]]:
+    """A TCP server that accepts and closes every connection (a reset, no HTTP answer)."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.05)
+    accepted: list[int] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(1)
+            conn.recv(65536)
+            conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", accepted
+    stop.set()
+    thread.join(5)
+    server.close()
+
+
+def test_connection_reset_is_retried_then_a_transport_error(
+    app_private_key: str, clock: ManualClock, resetting_server: tuple[str, list[int]]
+) -> None:
+    url, accepted = resetting_server
+    client = GitHubClient(
+        "acme", "Iv1.x", app_private_key, api_url=url, clock=clock, max_retries=2, rng=NoJitter()
+    )
+    with pytest.raises(TransportError, match="after 3 attempt") as caught:
+        client.authenticate()
+    assert "RemoteDisconnected" in caught.value.reason or "Protocol" in caught.value.reason
+    assert len(accepted) == 3 and clock.sleeps == [0.0, 0.0]
+    client.close()
+
+
+def test_graphql_read_timeout_becomes_server_error(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock)
+    client = connect(fake, rng=NoJitter(), remaining_time=lambda: 0.3)
+    client.authenticate()
+    fake.faults.latency = 0.6
+    with pytest.raises(ServerError) as caught:
+        client.graphql(ORG_QUERY, {"org": "acme"})
+    assert caught.value.status is None and "timed out" in str(caught.value)
+    assert client.stats().graphql_requests == 2  # one retry, then the caller halves
+
+
 # -- rate limits ------------------------------------------------------------------------
 
 
