@@ -237,6 +237,9 @@ def _collect_all(state: RunState, client: GitHubClient) -> dict[str, CollectionO
             for future in done:
                 name = pending.pop(future)
                 outcomes[name] = _settle(state, name, future)
+        for future in [f for f in pending if f.done()]:  # finished just as time ran out
+            name = pending.pop(future)
+            outcomes[name] = _settle(state, name, future)
     finally:
         # Never wait for a collection past the deadline; its next request raises anyway.
         pool.shutdown(wait=False, cancel_futures=True)

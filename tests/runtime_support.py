@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,53 @@ def environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+# --------------------------------------------------------------------------- handler runs
+
+RUN_START = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+SHIPPED_CONFIG = Path(__file__).resolve().parent.parent / "config.json"
+CANARY = "CANARY-secret-value-4f9a1c"  # deliberately not token-shaped: redaction cannot hide it
+
+
+class FakeLambdaContext:
+    """A Lambda context whose remaining time is whatever ``remaining_ms`` says now."""
+
+    aws_request_id = "req-test-0001"
+
+    def __init__(self, remaining_ms: Callable[[], int]) -> None:
+        self._remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining_ms()
+
+
+def handler_env(tmp_path: Path, api_url: str, key_pem: str, **overrides: str) -> dict[str, str]:
+    """A complete local-mode environment: key file, config copy, output directory."""
+    key_file = tmp_path / "app-key.pem"
+    if not key_file.exists():
+        key_file.write_text(key_pem, encoding="utf-8")
+        key_file.chmod(0o600)
+    config_file = tmp_path / "config.json"
+    if not config_file.exists():
+        config_file.write_bytes(SHIPPED_CONFIG.read_bytes())
+    env = {
+        "GITHUB_ORG": "acme",
+        "GITHUB_APP_CLIENT_ID": "Iv1.testapp",
+        "GITHUB_APP_PRIVATE_KEY_FILE": str(key_file),
+        "GITHUB_API_URL": api_url,
+        "WRITE_TO_S3": "false",
+        "OUTPUT_DIR": str(tmp_path / "output"),
+        "CONFIG_PATH": str(config_file),
+        "LOG_LEVEL": "DEBUG",
+    }
+    env.update(overrides)
+    return env
+
+
+def edit_config(env: Mapping[str, str], section: str, key: str, value: Any) -> None:
+    """Change one key of the run's config.json copy."""
+    path = Path(env["CONFIG_PATH"])
+    document = json.loads(path.read_text(encoding="utf-8"))
+    document[section][key] = value
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
