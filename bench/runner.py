@@ -102,10 +102,12 @@ def bench_env(anchor: int) -> dict[str, str]:
 def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, str]) -> FakeServer:
     """Start the fake over ``bench.generate:build(n_active)``; wait for its address line."""
     key_file = workdir / "app-key.pem"
+    # An experiment can serve a patched fake with the same CLI (see docs/performance.md).
+    fake_module = os.environ.get("BENCH_FAKE_MODULE", "tests.fake_github")
     command = [
         sys.executable,
         "-m",
-        "tests.fake_github",
+        fake_module,
         "--org",
         "bench.generate:build",
         "--org-arg",
