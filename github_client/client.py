@@ -99,6 +99,12 @@ class _Outcome:
     def status(self) -> int | None:
         return None if self.response is None else self.response.status
 
+    def answer(self) -> Response:
+        """The HTTP answer; only transport failures have none."""
+        if self.response is None:
+            raise RuntimeError(f"no HTTP answer for a {self.verdict.value} outcome")
+        return self.response
+
 
 class GitHubClient:
     """Authenticated, rate-limit-aware access to one organisation's GitHub API.
@@ -129,7 +135,7 @@ class GitHubClient:
         self._remaining_time = remaining_time
         self._max_retries = max_retries
         self._graphql_server_retries = graphql_server_retries
-        self._rng = rng if rng is not None else random.Random()  # noqa: S311 (jitter)
+        self._rng = rng if rng is not None else random.SystemRandom()
         self._headers = {
             "User-Agent": user_agent,
             "Accept": "application/vnd.github+json",
@@ -352,8 +358,7 @@ class GitHubClient:
         return ""
 
     def _final(self, call: _Call, outcome: _Outcome, state: RetryState) -> Response:
-        response = outcome.response
-        assert response is not None  # noqa: S101 (NONE verdicts always carry an answer)
+        response = outcome.answer()
         if response.status >= 400:
             raise self._status_error(call, outcome, state)
         return response
@@ -363,8 +368,7 @@ class GitHubClient:
         verdict = outcome.verdict
         count = state.count(verdict) + 1
         if verdict in _LIMIT_VERDICTS:
-            assert outcome.response is not None  # noqa: S101
-            wait = wait_for(verdict, outcome.response.headers, self._clock.time(), count)
+            wait = wait_for(verdict, outcome.answer().headers, self._clock.time(), count)
         elif verdict is Verdict.UNAUTHORIZED:
             wait = 0.0
         else:
@@ -372,6 +376,7 @@ class GitHubClient:
         new_state = state.increment(verdict, outcome.status, wait)
         if new_state.is_exhausted():
             raise self._exhausted_error(call, outcome, new_state, wait)
+        self._check_wait_fits(call, outcome, wait)
         self._count("retries")
         level = logging.INFO if verdict is Verdict.UNAUTHORIZED else logging.WARNING
         logger.log(
@@ -387,24 +392,32 @@ class GitHubClient:
             },
         )
         if verdict in _LIMIT_VERDICTS:
-            self._pause(call, outcome, wait)
-        else:
-            self._sleep_within_deadline(call, outcome, wait)
+            self._pause_bucket(call, wait)
+        self._clock.sleep(wait)
         return new_state
 
-    def _pause(self, call: _Call, outcome: _Outcome, wait: float) -> None:
-        """Wait out a rate limit, and hold the bucket's other threads until then too."""
-        if wait > MAX_LIMIT_WAIT:
+    def _check_wait_fits(self, call: _Call, outcome: _Outcome, wait: float) -> None:
+        """Raise rather than wait longer than GitHub's window or the run time left."""
+        limited = outcome.verdict in _LIMIT_VERDICTS
+        if limited and wait > MAX_LIMIT_WAIT:
             raise self._limit_error(call, outcome, wait, f"GitHub asks for {wait:.0f} s")
         remaining = self._remaining_time()
-        if remaining is not None and wait > remaining:
+        if remaining is None or wait <= 0 or wait < remaining:
+            return
+        if limited:
             raise self._limit_error(
                 call, outcome, wait, f"only {max(remaining, 0.0):.0f} s of run time remain"
             )
+        raise DeadlineExceeded(
+            f"No time left to retry {call.method} {call.path} after "
+            f"{_what_happened(outcome)}: {max(remaining, 0.0):.0f} s remain."
+        )
+
+    def _pause_bucket(self, call: _Call, wait: float) -> None:
+        """Hold the bucket's other threads until this rate limit's wait is over."""
         with self._lock:
             until = self._clock.time() + wait
             self._pause_until[call.bucket] = max(self._pause_until[call.bucket], until)
-        self._clock.sleep(wait)
 
     def _wait_for_pause(self, call: _Call) -> None:
         """Check the deadline and honour a pause another thread's rate limit set."""
@@ -434,20 +447,10 @@ class GitHubClient:
         )
         self._clock.sleep(pause)
 
-    def _sleep_within_deadline(self, call: _Call, outcome: _Outcome, wait: float) -> None:
-        remaining = self._remaining_time()
-        if remaining is not None and wait >= remaining:
-            raise DeadlineExceeded(
-                f"No time left to retry {call.method} {call.path} after "
-                f"{_what_happened(outcome)}: {max(remaining, 0.0):.0f} s remain."
-            )
-        self._clock.sleep(wait)
-
     # -- errors -----------------------------------------------------------------------
 
     def _status_error(self, call: _Call, outcome: _Outcome, state: RetryState) -> HTTPStatusError:
-        response = outcome.response
-        assert response is not None  # noqa: S101
+        response = outcome.answer()
         status = response.status
         message = github_message(response.data)
         error_type: type[HTTPStatusError] = HTTPStatusError
