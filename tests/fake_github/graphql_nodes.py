@@ -79,42 +79,55 @@ def decode_cursor(cursor: str) -> int:
     return int(number)
 
 
-def connection(
-    items: Sequence[Any],
-    args: dict[str, Any],
-    make_node: Callable[[Any], Any],
-    edge_extra: Callable[[Any], dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """A ``...Connection`` dict: totalCount, pageInfo, nodes, edges (cursors are offsets)."""
-    start, end = 0, len(items)
-    if args.get("after"):
-        start = min(decode_cursor(args["after"]) + 1, end)
-    if args.get("before"):
-        end = max(min(decode_cursor(args["before"]), end), start)
-    first, last = args.get("first"), args.get("last")
-    if first is not None:
-        offset, chunk = start, items[start : min(start + first, end)]
-    else:
-        size = min(last or 0, end - start)
-        offset, chunk = end - size, items[end - size : end]
-    nodes = [make_node(item) for item in chunk]
-    edges = []
-    for index, (item, node) in enumerate(zip(chunk, nodes, strict=True)):
-        edge = {"cursor": encode_cursor(offset + index), "node": node}
-        if edge_extra is not None:
-            edge.update(edge_extra(item))
-        edges.append(edge)
-    return {
-        "totalCount": len(items),
-        "nodes": nodes,
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": offset + len(chunk) < end if first is not None else end < len(items),
-            "hasPreviousPage": offset > 0,
-            "startCursor": encode_cursor(offset) if chunk else None,
-            "endCursor": encode_cursor(offset + len(chunk) - 1) if chunk else None,
-        },
-    }
+class Connection:
+    """A ``...Connection``: totalCount, pageInfo, nodes, edges (cursors are offsets).
+
+    Nodes are built for the requested window only; edges and pageInfo only when asked.
+    """
+
+    typename = "Connection"
+
+    def __init__(
+        self,
+        items: Sequence[Any],
+        args: dict[str, Any],
+        make_node: Callable[[Any], Any],
+        edge_extra: Callable[[Any], dict[str, Any]] | None = None,
+    ) -> None:
+        start, end = 0, len(items)
+        if args.get("after"):
+            start = min(decode_cursor(args["after"]) + 1, end)
+        if args.get("before"):
+            end = max(min(decode_cursor(args["before"]), end), start)
+        first, last = args.get("first"), args.get("last")
+        if first is not None:
+            self.offset, self.chunk = start, items[start : min(start + first, end)]
+            self.has_next = self.offset + len(self.chunk) < end
+        else:
+            size = min(last or 0, end - start)
+            self.offset, self.chunk = end - size, items[end - size : end]
+            self.has_next = end < len(items)
+        self.gql_totalCount = len(items)
+        self.gql_nodes = [make_node(item) for item in self.chunk]
+        self.edge_extra = edge_extra
+
+    def gql_edges(self, info: Info) -> list[dict[str, Any]]:
+        edges = []
+        for index, (item, node) in enumerate(zip(self.chunk, self.gql_nodes, strict=True)):
+            edge = {"cursor": encode_cursor(self.offset + index), "node": node}
+            if self.edge_extra is not None:
+                edge.update(self.edge_extra(item))
+            edges.append(edge)
+        return edges
+
+    def gql_pageInfo(self, info: Info) -> dict[str, Any]:
+        count = len(self.chunk)
+        return {
+            "hasNextPage": self.has_next,
+            "hasPreviousPage": self.offset > 0,
+            "startCursor": encode_cursor(self.offset) if count else None,
+            "endCursor": encode_cursor(self.offset + count - 1) if count else None,
+        }
 
 
 # -- nodes -------------------------------------------------------------------
@@ -122,6 +135,10 @@ def connection(
 
 class Node:
     typename = "Node"
+    node_key: tuple[str, int | str] = ("Node", 0)
+
+    def gql_id(self, info: Info) -> str:
+        return node_id(*self.node_key)
 
 
 class UserNode(Node):
@@ -131,10 +148,12 @@ class UserNode(Node):
         self.ctx = ctx
         self.user: User | None = ctx.org.users.get(login)
         self.gql_login = login
-        self.gql_id = node_id("User", self.user.id if self.user else stable_id(login))
-        self.gql_databaseId = self.user.id if self.user else stable_id(login)
+        self.node_key = ("User", login)
         self.gql_url = f"{WEB}/{login}"
         self.gql_resourcePath = f"/{login}"
+
+    def gql_databaseId(self, info: Info) -> int:
+        return self.user.id if self.user else stable_id(self.gql_login)
 
     def gql_organizationVerifiedDomainEmails(self, info: Info, login: str) -> list[str]:
         if login.lower() != self.ctx.org.login.lower() or self.user is None:
@@ -147,7 +166,7 @@ class BotNode(Node):
 
     def __init__(self, login: str) -> None:
         self.gql_login = login.removesuffix("[bot]")  # GraphQL Bot logins have no suffix
-        self.gql_id = node_id("Bot", stable_id(login))
+        self.node_key = ("Bot", login)
         self.gql_url = f"{WEB}/apps/{self.gql_login}"
 
 
@@ -156,7 +175,7 @@ class MannequinNode(Node):
 
     def __init__(self, login: str) -> None:
         self.gql_login = login
-        self.gql_id = node_id("Mannequin", stable_id(login))
+        self.node_key = ("Mannequin", login)
 
 
 def actor(ctx: Context, login: str | None, kind: str = "User") -> Node | None:
@@ -176,16 +195,21 @@ class BlobNode(Node):
     typename = "Blob"
 
     def __init__(self, repo: Repository, path: str, text: str) -> None:
-        data = text.encode("utf-8")
-        self.gql_oid = hashlib.sha1(  # git's blob id
-            b"blob %d\0" % len(data) + data, usedforsecurity=False
-        ).hexdigest()
-        self.gql_abbreviatedOid = self.gql_oid[:7]
-        self.gql_id = node_id("Blob", self.gql_oid)
-        self.gql_byteSize = len(data)
+        self.data = text.encode("utf-8")
+        self.gql_byteSize = len(self.data)
         self.gql_isBinary = "\0" in text
         self.gql_isTruncated = False
         self.gql_text = None if self.gql_isBinary else text
+
+    def gql_oid(self, info: Info | None = None) -> str:
+        header = b"blob %d\0" % len(self.data)  # git's blob id
+        return hashlib.sha1(header + self.data, usedforsecurity=False).hexdigest()
+
+    def gql_abbreviatedOid(self, info: Info) -> str:
+        return self.gql_oid()[:7]
+
+    def gql_id(self, info: Info) -> str:
+        return node_id("Blob", self.gql_oid())
 
 
 class TreeNode(Node):
@@ -194,11 +218,17 @@ class TreeNode(Node):
     def __init__(self, repo: Repository, path: str) -> None:
         self.repo = repo
         self.path = path.strip("/")
-        self.gql_oid = stable_sha(f"tree:{repo.name}:{self.path}")
-        self.gql_abbreviatedOid = self.gql_oid[:7]
-        self.gql_id = node_id("Tree", self.gql_oid)
 
-    def gql_entries(self, info: Info) -> list[dict[str, Any]]:
+    def gql_oid(self, info: Info | None = None) -> str:
+        return stable_sha(f"tree:{self.repo.name}:{self.path}")
+
+    def gql_abbreviatedOid(self, info: Info) -> str:
+        return self.gql_oid()[:7]
+
+    def gql_id(self, info: Info) -> str:
+        return node_id("Tree", self.gql_oid())
+
+    def gql_entries(self, info: Info) -> list[TreeEntry]:
         prefix = f"{self.path}/" if self.path else ""
         files: dict[str, str] = {}
         dirs: set[str] = set()
@@ -210,26 +240,37 @@ class TreeNode(Node):
                 dirs.add(head)
             else:
                 files[head] = text
-        entries = [self._entry(name, prefix + name, files[name]) for name in files]
-        entries += [self._entry(name, prefix + name, None) for name in dirs]
-        return sorted(entries, key=lambda entry: entry["name"])
+        entries = [TreeEntry(self.repo, prefix + name, files[name]) for name in files]
+        entries += [TreeEntry(self.repo, prefix + name, None) for name in dirs]
+        return sorted(entries, key=lambda entry: entry.gql_name)
 
-    def _entry(self, name: str, path: str, text: str | None) -> dict[str, Any]:
-        target: Node = (
-            TreeNode(self.repo, path) if text is None else BlobNode(self.repo, path, text)
-        )
-        _, dot, extension = name.rpartition(".")
-        return {
-            "name": name,
-            "path": path,
-            "type": "tree" if text is None else "blob",
-            "mode": 16384 if text is None else 33188,
-            "oid": target.gql_oid,  # type: ignore[attr-defined]
-            "extension": f".{extension}" if dot and name.rpartition(".")[0] else None,
-            "size": 0 if text is None else len(text.encode("utf-8")),
-            "isGenerated": False,
-            "object": target,
-        }
+
+class TreeEntry:
+    """``TreeEntry``: a file (blob) or directory (tree) in a Tree."""
+
+    def __init__(self, repo: Repository, path: str, text: str | None) -> None:
+        self.repo = repo
+        self.text = text
+        self.gql_path = path
+        self.gql_name = path.rpartition("/")[2]
+        self.gql_type = "tree" if text is None else "blob"
+        self.gql_mode = 16384 if text is None else 33188
+        self.gql_isGenerated = False
+
+    def gql_object(self, info: Info | None = None) -> BlobNode | TreeNode:
+        if self.text is None:
+            return TreeNode(self.repo, self.gql_path)
+        return BlobNode(self.repo, self.gql_path, self.text)
+
+    def gql_oid(self, info: Info) -> str:
+        return self.gql_object().gql_oid()
+
+    def gql_size(self, info: Info) -> int:
+        return 0 if self.text is None else len(self.text.encode("utf-8"))
+
+    def gql_extension(self, info: Info) -> str | None:
+        stem, dot, extension = self.gql_name.rpartition(".")
+        return f".{extension}" if dot and stem else None
 
 
 def git_object(repo: Repository, expression: str) -> Node | None:
@@ -259,7 +300,7 @@ class CommitNode(Node):
         commit = history[index] if index < len(history) else None
         self.gql_oid = commit.oid if commit else fallback_oid
         self.gql_abbreviatedOid = self.gql_oid[:7]
-        self.gql_id = node_id("Commit", self.gql_oid)
+        self.node_key = ("Commit", self.gql_oid)
         self.signature_state = commit.signature if commit else None
 
     def gql_signature(self, info: Info) -> dict[str, Any] | None:
@@ -273,10 +314,10 @@ class CommitNode(Node):
             "wasSignedByGitHub": False,
         }
 
-    def gql_history(self, info: Info, **args: Any) -> dict[str, Any]:
+    def gql_history(self, info: Info, **args: Any) -> Connection:
         check_arguments(info, args, PAGING_ARGS)
         positions = range(self.index, len(self.history_list))
-        return connection(positions, args, lambda i: CommitNode(self.history_list, i, self.gql_oid))
+        return Connection(positions, args, lambda i: CommitNode(self.history_list, i, self.gql_oid))
 
 
 class RefNode(Node):
@@ -287,7 +328,7 @@ class RefNode(Node):
         self.branch = branch
         self.gql_name = branch.name
         self.gql_prefix = "refs/heads/"
-        self.gql_id = node_id("Ref", f"{repo.id}:{branch.name}")
+        self.node_key = ("Ref", f"{repo.id}:{branch.name}")
 
     def gql_target(self, info: Info) -> CommitNode:
         fallback = stable_sha(f"{self.repo.name}:{self.branch.name}")
@@ -303,10 +344,10 @@ class RefNode(Node):
             "pattern": self.branch.name,
         }
 
-    def gql_rules(self, info: Info, **args: Any) -> dict[str, Any]:
+    def gql_rules(self, info: Info, **args: Any) -> Connection:
         check_arguments(info, args, PAGING_ARGS)
         rules = ["PULL_REQUEST"] if self.branch.ruleset else []
-        return connection(
+        return Connection(
             rules,
             args,
             lambda kind: {"id": node_id("RepositoryRule", self.branch.name), "type": kind},
@@ -323,7 +364,7 @@ class PullRequestNode(Node):
         self.gql_state = pr.state
         self.gql_title = f"Pull request {pr.number}"
         self.gql_url = f"{WEB}/{ctx.org.login}/{repo.name}/pull/{pr.number}"
-        self.gql_id = node_id("PullRequest", f"{repo.id}:{pr.number}")
+        self.node_key = ("PullRequest", f"{repo.id}:{pr.number}")
 
     def gql_author(self, info: Info) -> Node | None:
         return actor(self.ctx, self.pr.author, self.pr.author_type)
@@ -339,7 +380,7 @@ class RepositoryNode(Node):
         self.ctx = ctx
         self.repo = repo
         full = f"{ctx.org.login}/{repo.name}"
-        self.gql_id = node_id("Repository", repo.id)
+        self.node_key = ("Repository", repo.id)
         self.gql_databaseId = repo.id
         self.gql_name = repo.name
         self.gql_nameWithOwner = full
@@ -364,7 +405,7 @@ class RepositoryNode(Node):
         branch = next((b for b in self.repo.branches if b.name == name), Branch(name))
         return RefNode(self.ctx, self.repo, branch)
 
-    def gql_refs(self, info: Info, refPrefix: str, **args: Any) -> dict[str, Any]:  # noqa: N803
+    def gql_refs(self, info: Info, refPrefix: str, **args: Any) -> Connection:  # noqa: N803
         check_arguments(info, args, PAGING_ARGS)
         if refPrefix not in ("refs/heads/", "refs/tags/"):
             raise GraphQLError(
@@ -374,7 +415,7 @@ class RepositoryNode(Node):
         branches = sorted(self.repo.branches, key=lambda b: b.name)
         if refPrefix == "refs/tags/":
             branches = []
-        return connection(branches, args, lambda b: RefNode(self.ctx, self.repo, b))
+        return Connection(branches, args, lambda b: RefNode(self.ctx, self.repo, b))
 
     def gql_object(self, info: Info, expression: str | None = None, **args: Any) -> Node | None:
         check_arguments(info, args, ())
@@ -385,11 +426,11 @@ class RepositoryNode(Node):
             )
         return git_object(self.repo, expression)
 
-    def gql_pullRequests(self, info: Info, **args: Any) -> dict[str, Any]:
+    def gql_pullRequests(self, info: Info, **args: Any) -> Connection:
         check_arguments(info, args, (*PAGING_ARGS, "states"))
         states = set(args.get("states") or ("OPEN", "CLOSED", "MERGED"))
         prs = [pr for pr in self.repo.pull_requests if pr.state in states]
-        return connection(prs, args, lambda pr: PullRequestNode(self.ctx, self.repo, pr))
+        return Connection(prs, args, lambda pr: PullRequestNode(self.ctx, self.repo, pr))
 
 
 class TeamNode(Node):
@@ -401,9 +442,9 @@ class TeamNode(Node):
         self.gql_slug = team.slug
         self.gql_name = team.slug
         self.gql_combinedSlug = f"{ctx.org.login}/{team.slug}"
-        self.gql_id = node_id("Team", stable_id(team.slug))
+        self.node_key = ("Team", team.slug)
 
-    def gql_members(self, info: Info, **args: Any) -> dict[str, Any]:
+    def gql_members(self, info: Info, **args: Any) -> Connection:
         check_arguments(info, args, (*PAGING_ARGS, "role"))
         role = args.get("role")
         people: list[tuple[str, str]] = []
@@ -411,7 +452,7 @@ class TeamNode(Node):
             people += [(login, "MAINTAINER") for login in self.team.maintainers]
         if role in (None, "MEMBER"):
             people += [(login, "MEMBER") for login in self.team.members]
-        return connection(
+        return Connection(
             people,
             args,
             lambda person: UserNode(self.ctx, person[0]),
@@ -435,11 +476,11 @@ class OrganizationNode(Node):
         self.ctx = ctx
         self.gql_login = org.login
         self.gql_name = org.login
-        self.gql_id = node_id("Organization", org.id)
+        self.node_key = ("Organization", org.id)
         self.gql_databaseId = org.id
         self.gql_url = f"{WEB}/{org.login}"
 
-    def gql_repositories(self, info: Info, **args: Any) -> dict[str, Any]:
+    def gql_repositories(self, info: Info, **args: Any) -> Connection:
         check_arguments(
             info, args, (*PAGING_ARGS, "isArchived", "isFork", "orderBy", "visibility", "privacy")
         )
@@ -462,12 +503,12 @@ class OrganizationNode(Node):
                     extensions={"type": NOT_IMPLEMENTED},
                 )
             repos.sort(key=key, reverse=order.get("direction") == "DESC")
-        return connection(repos, args, lambda r: RepositoryNode(self.ctx, r))
+        return Connection(repos, args, lambda r: RepositoryNode(self.ctx, r))
 
-    def gql_membersWithRole(self, info: Info, **args: Any) -> dict[str, Any]:
+    def gql_membersWithRole(self, info: Info, **args: Any) -> Connection:
         check_arguments(info, args, PAGING_ARGS)
         members = sorted(self.ctx.org.members, key=str.lower)
-        return connection(
+        return Connection(
             members, args, lambda login: UserNode(self.ctx, login), lambda _: {"role": "MEMBER"}
         )
 
