@@ -94,6 +94,7 @@ class _Outcome:
     verdict: Verdict
     response: Response | None
     problem: str = ""
+    cause: BaseException | None = None  # the urllib3 error of a transport failure
 
     @property
     def status(self) -> int | None:
@@ -324,7 +325,7 @@ class GitHubClient:
                 preload_content=True,
             )
         except urllib3.exceptions.HTTPError as exc:
-            return _Outcome(Verdict.TRANSPORT, None, describe_transport_error(exc))
+            return _Outcome(Verdict.TRANSPORT, None, describe_transport_error(exc), exc)
         data, problem = decode_json(raw.data)
         response = Response(raw.status, raw.headers, data, call.url)
         self._note_rate_limit(call, response)
@@ -375,7 +376,7 @@ class GitHubClient:
             wait = backoff(count, self._rng)
         new_state = state.increment(verdict, outcome.status, wait)
         if new_state.is_exhausted():
-            raise self._exhausted_error(call, outcome, new_state, wait)
+            raise self._exhausted_error(call, outcome, new_state, wait) from outcome.cause
         self._check_wait_fits(call, outcome, wait)
         self._count("retries")
         level = logging.INFO if verdict is Verdict.UNAUTHORIZED else logging.WARNING
@@ -411,7 +412,7 @@ class GitHubClient:
         raise DeadlineExceeded(
             f"No time left to retry {call.method} {call.path} after "
             f"{_what_happened(outcome)}: {max(remaining, 0.0):.0f} s remain."
-        )
+        ) from outcome.cause
 
     def _pause_bucket(self, call: _Call, wait: float) -> None:
         """Hold the bucket's other threads until this rate limit's wait is over."""

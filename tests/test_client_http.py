@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import urllib3
 
 from github_client import (
     AppAuthError,
@@ -362,6 +363,7 @@ def test_connection_reset_is_retried_then_a_transport_error(
     with pytest.raises(TransportError, match="after 3 attempt") as caught:
         client.authenticate()
     assert "RemoteDisconnected" in caught.value.reason or "Protocol" in caught.value.reason
+    assert isinstance(caught.value.__cause__, urllib3.exceptions.HTTPError)  # raised from
     assert len(accepted) == 3 and clock.sleeps == [0.0, 0.0]
     client.close()
 
@@ -512,6 +514,20 @@ def test_a_limit_pauses_other_threads_of_the_same_bucket(
         assert first.result(10).status == 200
     assert statuses(fake, "org_members") == [200, 403, 200, 200]
     assert clock.sleeps == [wait, wait]
+
+
+def test_a_pool_sized_to_the_cap_never_trips_a_concurrency_limit(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    # (With a ManualClock, waits take no real time, so a test that trips the cap on
+    # purpose would retry into it again at once; the pool is what keeps us under it.)
+    fake = fake_github(clock=clock, faults=Faults(max_concurrency=5, latency=0.02))
+    client = connect(fake, pool_size=5)
+    client.authenticate()
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda _: client.get("/orgs/acme/members").status, range(40)))
+    assert results == [200] * 40
+    assert statuses(fake, "org_members") == [200] * 40 and client.stats().retries == 0
 
 
 # -- deadline ---------------------------------------------------------------------------
