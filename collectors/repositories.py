@@ -13,7 +13,7 @@ pool, collected as they complete.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +22,6 @@ from typing import Any
 from collectors import CollectionResult
 from collectors.batching import (
     BatchTooHeavyError,
-    GraphQLAnswer,
     chunks,
     error_alias,
     error_type,
@@ -243,6 +242,29 @@ def draft_from_answer(
     )
 
 
+def not_found_aliases(
+    errors: Sequence[Mapping[str, Any]],
+    names: Sequence[str],
+    where: Callable[[str], str],
+    what: str,
+) -> set[str]:
+    """Aliases (``r<i>``) GitHub answered NOT_FOUND for; any other error raises a
+    CollectionError naming the repository it points to (or the batch)."""
+    missing = set()
+    other = []
+    for error in errors:
+        alias = error_alias(error)
+        if error_type(error) == "NOT_FOUND" and alias and error.get("path") == [alias]:
+            missing.add(alias)
+        else:
+            other.append(dict(error))
+    if other:
+        alias = error_alias(other[0]) or ""
+        index = int(alias[1:]) if alias[1:].isdigit() else -1
+        raise unexpected_errors(other, where(names[index]) if 0 <= index < len(names) else what)
+    return missing
+
+
 # -- fetching ------------------------------------------------------------------------------
 
 
@@ -272,7 +294,8 @@ class FactReader:
         query = repository_facts_query(len(listings), self._settings.signed_commit_number)
         what = f"GraphQL repository facts batch of {len(listings)} in {self._org}"
         answer = run_graphql(self._client, query, variables, what)
-        missing = self._not_found_aliases(answer, listings, what)
+        names = [listing.name for listing in listings]
+        missing = not_found_aliases(answer.errors, names, self.where, what)
         drafts = []
         for index, listing in enumerate(listings):
             alias = repository_alias(index)
@@ -306,26 +329,6 @@ class FactReader:
                 f"{self.where(listing.name)}: GitHub could not answer the query for it alone "
                 f"({exc}); retry the run later"
             ) from exc
-
-    def _not_found_aliases(
-        self, answer: GraphQLAnswer, listings: Sequence[RepoListing], what: str
-    ) -> set[str]:
-        """Aliases GitHub answered NOT_FOUND for; any other error raises, naming the repository."""
-        missing = set()
-        other = []
-        for error in answer.errors:
-            alias = error_alias(error)
-            if error_type(error) == "NOT_FOUND" and alias and error.get("path") == [alias]:
-                missing.add(alias)
-            else:
-                other.append(error)
-        if other:
-            alias = error_alias(other[0])
-            index = int(alias[1:]) if alias and alias[1:].isdigit() else -1
-            if 0 <= index < len(listings):
-                what = self.where(listings[index].name)
-            raise unexpected_errors(other, what)
-        return missing
 
     def _read_remaining_pages(self, drafts: list[RepoDraft]) -> None:
         """Follow ``refs`` and ``pullRequests`` cursors until every page is read."""

@@ -1,0 +1,237 @@
+"""repositories.json against the fake GitHub over real HTTP: exact data, faults, budget."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from collectors import CollectionResult
+from collectors.dependabot import collect_dependabot
+from collectors.errors import RepositoryUnreadableError
+from collectors.inventory import list_repositories
+from collectors.repositories import RepositorySettings, collect_repositories
+from collectors.secret_scanning import collect_secret_scanning
+from github_client import GitHubError
+from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github.model import Organization
+from tests.fake_github.samples import generated_org
+from tests.fixtures.clients import canonical, connected_client, run_clock
+from tests.fixtures.org60 import (
+    DEPENDABOT_THRESHOLDS,
+    INACTIVITY_YEARS,
+    NOW,
+    ORG,
+    SECRET_SCANNING_THRESHOLD,
+    SIGNED_COMMIT_NUMBER,
+    build_org60,
+    expected_repositories,
+)
+
+Factory = Callable[..., FakeGitHub]
+SETTINGS = RepositorySettings(INACTIVITY_YEARS, SIGNED_COMMIT_NUMBER, thread_count=4)
+
+
+def collect(fake: FakeGitHub, settings: RepositorySettings = SETTINGS) -> CollectionResult:
+    client = connected_client(fake, fake.clock, pool_size=settings.thread_count)
+    try:
+        inventory = list_repositories(client, fake.org.login)
+        return collect_repositories(client, fake.org.login, inventory, settings, NOW)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def clean_bytes() -> bytes:
+    """repositories.json of acme60 from a fake without faults."""
+    with FakeGitHub(build_org60(), clock=run_clock()) as fake:
+        fake.start()
+        return canonical(collect(fake).records)
+
+
+def test_repositories_dataset_is_exactly_the_expected_one(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    result = collect(fake)
+    expected = expected_repositories()
+    mismatched = [
+        (want["name"], got)
+        for want, got in zip(expected, result.records, strict=False)
+        if want != got
+    ]
+    assert mismatched == []
+    assert result.records == expected
+    assert [list(record) for record in result.records[:1]] == [
+        ["name", "type", "url", "created_at", "checklist"]
+    ]
+    assert len(result.warnings) == 1
+    warning = result.warnings[0]
+    assert "ss-unrevealed-public" in warning and "'Administration'" in warning
+    assert "ss-unrevealed-internal" not in warning
+
+
+def test_one_query_per_batch_and_follow_ups_only_for_long_lists(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    collect(fake)
+    # 81 active repositories: 2 batches of <= 50; follow-up pages for the repositories
+    # with 150/130 branches (one unit) and 121 open pull requests (the other unit);
+    # one team-maintainers query and one verified-e-mails query.
+    assert fake.stats.by_route["graphql"] == 6
+    assert fake.stats.by_route["org_members"] == 1
+    assert fake.stats.by_route["org_repos"] == 1
+    assert fake.stats.by_route["branches"] == 0
+
+
+def test_members_are_not_listed_when_no_human_opened_a_pull_request(
+    fake_github: Factory,
+) -> None:
+    org = build_org60()
+    for repository in org.repositories:
+        repository.pull_requests = [
+            pr for pr in repository.pull_requests if pr.author_type == "Bot" or pr.author is None
+        ]
+    fake = fake_github(org, clock=run_clock())
+    records = {record["name"]: record for record in collect(fake).records}
+    assert fake.stats.by_route["org_members"] == 0
+    assert not any(record["checklist"]["external_pr"] for record in records.values())
+
+
+@pytest.fixture
+def expire_tokens_mid_run() -> Iterator[Callable[[FakeGitHub], None]]:
+    """Revoke every token once the run has sent its first GraphQL query."""
+    threads: list[threading.Thread] = []
+    stop = threading.Event()
+
+    def arm(fake: FakeGitHub) -> None:
+        def watch() -> None:
+            while not stop.is_set():
+                if fake.stats.graphql >= 1:
+                    fake.expire_tokens()
+                    return
+                stop.wait(0.001)
+
+        thread = threading.Thread(target=watch, daemon=True)
+        thread.start()
+        threads.append(thread)
+
+    yield arm
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=5)
+
+
+FAULTS: dict[str, Faults] = {
+    "secondary limits": Faults(secondary_limits=3, retry_after="7", fault_routes={"graphql"}),
+    "secondary limit without retry-after": Faults(
+        secondary_limits=1, retry_after=None, fault_routes={"graphql", "org_members"}
+    ),
+    "502 burst": Faults(server_errors=1, fault_routes={"graphql"}),
+    "REST 502 burst": Faults(server_errors=3, server_error_status=502, fault_routes={"org_repos"}),
+    "latency": Faults(latency=0.02),
+    "graphql rate limited": Faults(graphql_rate_limited=1),
+    "heavy queries time out": Faults(graphql_node_threshold=3200),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+def test_faults_give_byte_identical_datasets(
+    fake_github: Factory, clean_bytes: bytes, name: str
+) -> None:
+    fake = fake_github(build_org60(), FAULTS[name], clock=run_clock())
+    assert canonical(collect(fake).records) == clean_bytes
+    statuses = Counter(entry.status for entry in fake.stats.log)
+    if name == "heavy queries time out":
+        assert statuses[502] >= 2  # the 50-repository batches were split
+        assert fake.stats.by_route["graphql"] > 6
+    elif "502" in name:
+        assert statuses[502] >= 1
+    elif "secondary" in name:
+        assert statuses[403] >= 1
+
+
+def test_token_expiry_mid_run_gives_identical_bytes(
+    fake_github: Factory,
+    clean_bytes: bytes,
+    expire_tokens_mid_run: Callable[[FakeGitHub], None],
+) -> None:
+    fake = fake_github(build_org60(), Faults(latency=0.01), clock=run_clock())
+    expire_tokens_mid_run(fake)
+    assert canonical(collect(fake).records) == clean_bytes
+    assert fake.stats.tokens_issued == 2
+    assert any(entry.status == 401 for entry in fake.stats.log)
+
+
+def test_batches_run_concurrently_within_thread_count(fake_github: Factory) -> None:
+    org = generated_org(300, login=ORG)
+    fake = fake_github(org, Faults(latency=0.05), clock=run_clock())
+    settings = RepositorySettings(1, 15, thread_count=3, batch_size=20)
+    result = collect(fake, settings)
+    assert len(result.records) == 270
+    assert 2 <= fake.stats.peak_concurrency <= 3
+
+
+def test_a_repository_deleted_during_the_run_is_named(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    fake.org.repositories = [r for r in fake.org.repositories if r.name != "readme-rst"]
+    with pytest.raises(RepositoryUnreadableError, match=f"{ORG}/readme-rst.*NOT_FOUND twice"):
+        collect_repositories(client, ORG, inventory, SETTINGS, NOW)
+
+
+def test_a_query_that_fails_even_alone_names_the_repository(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), Faults(graphql_node_threshold=1), clock=run_clock())
+    with pytest.raises(RepositoryUnreadableError, match=f"GraphQL repository {ORG}/") as caught:
+        collect(fake, RepositorySettings(1, 15, thread_count=1, batch_size=4))
+    assert "single-item query" in str(caught.value)
+    graphql = [entry for entry in fake.stats.log if entry.route == "graphql"]
+    # A unit of 4 -> 2 -> 1: three sizes, each tried twice (the client's one retry)
+    # before the split, then the error; the one worker may have started the next unit,
+    # every other unit (21 in all) is cancelled.
+    assert len(graphql) in (6, 12) and {entry.status for entry in graphql} == {502}
+
+
+def test_graphql_failing_for_good_is_a_collection_error(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), Faults(failing_routes={"graphql": 403}), clock=run_clock())
+    with pytest.raises(GitHubError, match=r"POST /graphql -> HTTP 403"):
+        collect(fake)
+
+
+def run_everything(fake: FakeGitHub, settings: RepositorySettings) -> dict[str, Any]:
+    client = connected_client(fake, fake.clock, pool_size=settings.thread_count)
+    org = fake.org.login
+    inventory = list_repositories(client, org)
+    repositories = collect_repositories(client, org, inventory, settings, NOW)
+    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, NOW)
+    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+    client.close()
+    return {"active": len(repositories.records), "stats": client.stats()}
+
+
+def budget_org(repositories: int) -> Organization:
+    return generated_org(repositories, login="bigco")
+
+
+def test_request_budget_on_a_500_repository_org(
+    fake_github: Factory, record_property: Callable[[str, object], None]
+) -> None:
+    fake = fake_github(budget_org(500), clock=run_clock())
+    outcome = run_everything(fake, RepositorySettings(1, 15, thread_count=4))
+    active = outcome["active"]
+    total = fake.stats.total
+    per_repo = total / active
+    breakdown = dict(sorted(fake.stats.by_route.items()))
+    record_property("requests_per_active_repository", round(per_repo, 4))
+    record_property("request_breakdown", breakdown)
+    print(
+        f"\n500-repo org: {total} requests for {active} active repositories "
+        f"= {per_repo:.4f}/repo; {breakdown}"
+    )
+    assert active == 450
+    assert per_repo <= 0.3, breakdown
+    # inventory 5 pages; 9 GraphQL batches + 1 team + 1 e-mail query; members 1 page;
+    # alerts: 250 Dependabot (3 pages) + 125 secret scanning (2 pages); App auth 2.
+    assert breakdown["graphql"] == 11
+    assert breakdown["org_repos"] == 5
