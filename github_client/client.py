@@ -521,6 +521,9 @@ class GitHubClient:
             self._counts[name] += 1
 
     def _count_points(self, data: object) -> None:
+        """Add a query's cost: its ``rateLimit.cost``, else 1; 0 when nothing ran."""
+        if data is None:
+            return
         cost = 1
         if isinstance(data, dict):
             rate_limit = data.get("rateLimit")

@@ -37,7 +37,8 @@ class ApiStats:
     - ``rate_limit_remaining``: the REST (``core``) budget left according to the
       latest answer that reported it; ``None`` before any.
     - ``graphql_points``: rate-limit points spent on GraphQL: a query's own
-      ``rateLimit { cost }`` when it asks for it, else 1 (GitHub's minimum cost).
+      ``rateLimit { cost }`` when it asks for it, else 1 (GitHub's minimum cost);
+      nothing for a query that returned no ``data`` (rejected before running).
     - ``token_refreshes``: installation tokens obtained after the first one.
     """
 

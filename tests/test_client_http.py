@@ -687,11 +687,13 @@ def test_graphql_misspelled_field_raises_graphql_error(
     fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
 ) -> None:
     fake = fake_github(clock=clock)
+    client = connect(fake)
     with pytest.raises(GraphQLError) as caught:
-        connect(fake).graphql('query { organization(login: "acme") { logn } }')
+        client.graphql('query { organization(login: "acme") { logn } }')
     assert "logn" in str(caught.value) and str(caught.value).startswith("POST /graphql")
     assert caught.value.data is None and caught.value.errors
     assert statuses(fake, "graphql") == [200]  # a validation error is not retried
+    assert client.stats().graphql_points == fake.stats.graphql_points == 0
 
 
 def test_graphql_partial_data_for_one_missing_alias(
