@@ -345,6 +345,20 @@ def _start_logging(config: RunConfig, services: Services) -> None:
             "key_source": config.key_source,
         },
     )
+    logger.debug(
+        "configuration loaded",
+        extra={
+            "config_path": str(config.config_path),
+            "api_url": config.api_url,
+            "destination": f"s3://{config.s3_bucket}"
+            if config.write_to_s3
+            else str(config.output_dir),
+            "dependabot_thresholds": dict(config.dependabot_thresholds),
+            "secret_scanning_threshold": config.secret_scanning_threshold,
+            "inactivity_threshold": config.inactivity_threshold,
+            "signed_commit_number": config.signed_commit_number,
+        },
+    )
 
 
 def _writer(config: RunConfig, started_at: datetime, services: Services) -> Writer:
