@@ -472,6 +472,33 @@ def test_hostile_link_header(fake: FakeGitHub, token: str) -> None:
     assert "rel=next" in answer.headers["link"]
 
 
+def test_token_ttl_fault_shortens_tokens(fake_github: FakeGitHubFactory) -> None:
+    clock = ManualClock(start=1_800_000_000.0)
+    fake = fake_github(clock=clock, faults=Faults(token_ttl=120.0))
+    token = token_for(fake, now=clock.time())
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 200
+    clock.advance(121)
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 401
+
+
+def test_latency_is_added_to_each_request(fake: FakeGitHub, token: str) -> None:
+    fake.faults.latency = 0.15
+    started = time.perf_counter()
+    assert call(fake, "GET", "/orgs/acme/repos", token).status == 200
+    assert time.perf_counter() - started >= 0.15
+
+
+def test_faults_can_be_set_over_http(fake: FakeGitHub, token: str) -> None:
+    changes = {"server_errors": 1, "fault_routes": ["org_members"], "retry_after": None}
+    answer = call(fake, "POST", "/_fake/faults", body=changes)
+    assert answer.status == 200 and answer.json()["fault_routes"] == ["org_members"]
+    assert fake.faults.fault_routes == {"org_members"} and fake.faults.server_errors == 1
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 502
+    assert call(fake, "POST", "/_fake/faults", body={"bogus": 1}).status == 400
+    assert call(fake, "POST", "/_fake/expire_tokens").status == 200
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 401
+
+
 def test_stats_count_routes_and_log(fake: FakeGitHub, token: str) -> None:
     call(fake, "GET", "/orgs/acme/repos?per_page=100", token)
     stats = json.loads(HTTP.request("GET", fake.url + "/_fake/stats").data)

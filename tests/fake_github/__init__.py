@@ -16,8 +16,11 @@ with real HTTP/1.1 keep-alive, and checks what GitHub checks:
   header; like GitHub, its URLs use ``/organizations/{id}/...`` and
   ``/repositories/{id}/...`` paths, so clients must follow them as given.
   Alert lists page by ``after=`` cursor and answer 400 to ``page=``.
-- GraphQL: validated against the real schema, pagination bounds, the 500,000
-  node limit, cost, and explicit errors for fields the fake does not implement.
+- GraphQL: validated against the real schema (``schema.graphql`` here, a
+  verbatim copy of GitHub's published SDL, so that a clean clone can test;
+  ``$GITHUB_GRAPHQL_SCHEMA`` overrides it), pagination bounds, the 500,000
+  node limit, cost, and explicit errors for fields the fake does not implement
+  (``type: FAKE_NOT_IMPLEMENTED``).
 
 Faults (:class:`Faults`) inject latency, 5xx, secondary and primary limits,
 RATE_LIMITED, token expiry, failing routes, a concurrency cap, heavy-query 502s

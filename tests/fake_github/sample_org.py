@@ -61,7 +61,7 @@ def build_for(now: datetime) -> Organization:
     def ago(days: int) -> str:
         return (day - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    repos = _compliant_services(ago) + _problem_repositories(ago)
+    repos = _everyday_services(ago) + _problem_repositories(ago)
     return Organization(
         login=ORG,
         repositories=sorted(repos, key=lambda repo: repo.name.lower()),
@@ -111,7 +111,17 @@ def _service(name: str, ago: _Ago, **overrides: object) -> Repository:
     return Repository(name, **fields)  # type: ignore[arg-type]  # checked by the dataclass
 
 
-def _compliant_services(ago: _Ago) -> list[Repository]:
+def _unsigned_at(repo: str, index: int) -> list[Commit]:
+    """A signed history with one unsigned commit at ``index`` (0 is the newest)."""
+    return [
+        Commit(commit.oid, None if i == index else commit.signature)
+        for i, commit in enumerate(_signed_history(repo))
+    ]
+
+
+def _everyday_services(ago: _Ago) -> list[Repository]:
+    """Mostly compliant services with the slips every organisation has: a
+    forgotten `develop` branch without protection, an unsigned commit."""
     names = [
         "billing-api",
         "checkout-web",
@@ -126,7 +136,14 @@ def _compliant_services(ago: _Ago) -> list[Repository]:
         "metrics-exporter",
         "terraform-modules",
     ]
-    repos = [_service(name, ago, created_at=ago(400 + 37 * i)) for i, name in enumerate(names)]
+    repos = []
+    for i, name in enumerate(names):
+        slips: dict[str, object] = {}
+        if i % 3 == 1:
+            slips["branches"] = [Branch("main", protection_rule=True), Branch("develop")]
+        if i % 4 == 2:
+            slips["commits"] = _unsigned_at(name, 4 + i)
+        repos.append(_service(name, ago, created_at=ago(400 + 37 * i), **slips))
     repos.append(
         _service(
             "design-system",
@@ -175,7 +192,7 @@ def _problem_repositories(ago: _Ago) -> list[Repository]:
         _service(
             "ml-models",
             ago,
-            commits=[Commit(_oid("ml-models", 0), None), *_signed_history("ml-models")[1:]],
+            commits=_unsigned_at("ml-models", 0),
         ),
         _service(
             "batch-jobs",
@@ -218,6 +235,7 @@ def _problem_repositories(ago: _Ago) -> list[Repository]:
             ago,
             files={
                 **files,
+                "PIRR.md": "Reviewed.\n",
                 ".github/CODEOWNERS": f"# owners\n* @bob @{ORG}/data ops@acme-demo.example\n",
             },
         ),

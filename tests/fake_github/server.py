@@ -10,6 +10,7 @@ carries the ``x-ratelimit-*`` headers of its bucket (``core`` or ``graphql``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
@@ -223,7 +224,8 @@ class FakeGitHub:
         if request.path.startswith("/_fake/"):
             return self._handle_control(request)
         in_flight = self.stats.enter()
-        route = "unknown"
+        matched = match_route(request.method, request.path)
+        route = matched[0] if matched is not None else "unknown"
         response: FakeResponse | None = None
         try:
             cap = self.faults.max_concurrency
@@ -232,9 +234,6 @@ class FakeGitHub:
             else:
                 if self.faults.latency > 0:
                     time.sleep(self.faults.latency)
-                matched = match_route(request.method, request.path)
-                if matched is not None:
-                    route = matched[0]
                 response = self._answer_safely(request, matched)
             response = self._with_rate_headers(route, response)
             return response
@@ -508,7 +507,33 @@ class FakeGitHub:
         if request.method == "POST" and request.path == "/_fake/reset_stats":
             self.reset_stats()
             return FakeResponse(200, {"ok": True})
+        if request.method == "POST" and request.path == "/_fake/expire_tokens":
+            self.expire_tokens()
+            return FakeResponse(200, {"ok": True})
+        if request.method == "POST" and request.path == "/_fake/faults":
+            return self._set_faults(request.body)
         return not_found()
+
+    def _set_faults(self, body: bytes) -> FakeResponse:
+        """``POST /_fake/faults {"field": value, ...}``: change faults out of process."""
+        try:
+            changes = json.loads(body or b"{}")
+        except ValueError:
+            return error_response(400, "Problems parsing JSON")
+        if not isinstance(changes, dict):
+            return error_response(400, "Expected a JSON object of Faults fields")
+        known = {f.name for f in dataclasses.fields(Faults)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            return error_response(400, f"Unknown Faults fields: {', '.join(unknown)}")
+        with self._fault_lock:
+            for name, value in changes.items():
+                is_routes = name == "fault_routes" and value is not None
+                setattr(self.faults, name, set(value) if is_routes else value)
+        current = dataclasses.asdict(self.faults)
+        if current["fault_routes"] is not None:
+            current["fault_routes"] = sorted(current["fault_routes"])
+        return FakeResponse(200, current)
 
 
 class _Server(ThreadingHTTPServer):
