@@ -1,0 +1,293 @@
+"""Wrong-shaped answers become named CollectionErrors; batching rules, without I/O."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from collectors.alerts import RepositoryIndex
+from collectors.batching import BatchTooHeavyError, is_timeout_error, with_halving
+from collectors.dependabot import dependabot_record
+from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
+from collectors.facts import PullRequestAuthor, TreeEntry
+from collectors.inventory import RepoListing, listing_from_rest
+from collectors.repositories import draft_from_answer, not_found_aliases
+from collectors.secret_scanning import secret_scanning_record
+from tests.fixtures.org60 import NOW
+
+LISTING = RepoListing(
+    name="svc",
+    html_url="https://github.com/acme/svc",
+    visibility="PUBLIC",
+    archived=False,
+    created_at="2020-01-01T00:00:00Z",
+    pushed_at="2026-11-01T00:00:00Z",
+    default_branch="main",
+    secret_scanning="enabled",
+    push_protection=None,
+)
+WHERE = "GraphQL repository acme/svc"
+
+NODE: dict[str, Any] = {
+    "name": "svc",
+    "visibility": "PUBLIC",
+    "isEmpty": False,
+    "createdAt": "2020-01-01T00:00:00Z",
+    "pushedAt": None,
+    "hasVulnerabilityAlertsEnabled": True,
+    "refs": {
+        "totalCount": 3,
+        "pageInfo": {"hasNextPage": True, "endCursor": "Y3Vyc29yOjM="},
+        "nodes": [
+            {"name": "main", "branchProtectionRule": {"id": "BPR_1"}, "rules": {"totalCount": 0}},
+            {"name": "dev", "branchProtectionRule": None, "rules": {"totalCount": 2}},
+            {"name": "wip", "branchProtectionRule": None, "rules": None},
+        ],
+    },
+    "defaultBranchRef": {
+        "name": "main",
+        "target": {
+            "history": {
+                "nodes": [
+                    {"signature": {"isValid": True}},
+                    {"signature": None},
+                    {"signature": {"isValid": False}},
+                ]
+            }
+        },
+    },
+    "root": {
+        "__typename": "Tree",
+        "entries": [{"name": "README.md", "type": "blob"}, {"name": "docs", "type": "tree"}],
+    },
+    "dotGithub": None,
+    "docs": {"__typename": "Blob"},
+    "codeownersGithub": {"__typename": "Tree"},
+    "codeownersRoot": {"__typename": "Blob", "text": "* @Alice\n"},
+    "codeownersDocs": {"__typename": "Blob", "text": "* @bob\n"},
+    "pullRequests": {
+        "totalCount": 2,
+        "pageInfo": {"hasNextPage": False, "endCursor": None},
+        "nodes": [{"author": None}, {"author": {"__typename": "Bot", "login": "dependabot"}}],
+    },
+}
+
+
+def test_a_well_formed_answer_becomes_a_draft() -> None:
+    draft = draft_from_answer(NODE, LISTING, 15, WHERE)
+    assert draft.branches_protected == [True, True, False]
+    assert draft.branches_cursor == "Y3Vyc29yOjM="
+    assert draft.commit_signatures == (True, None, False)
+    assert draft.root_entries == (TreeEntry("README.md", "blob"), TreeEntry("docs", "tree"))
+    assert draft.github_entries == () and draft.docs_entries == ()
+    assert draft.codeowners_owners == ("@alice",)  # a directory named CODEOWNERS is skipped
+    assert draft.pull_request_authors == [None, PullRequestAuthor("Bot", "dependabot")]
+    assert draft.pull_requests_cursor is None
+    facts = draft.facts()
+    assert facts.url == LISTING.html_url and facts.push_protection is None
+
+
+def broken(path: Sequence[str | int], value: Any = "<delete>") -> dict[str, Any]:
+    node = copy.deepcopy(NODE)
+    parent: Any = node
+    for key in path[:-1]:
+        parent = parent[key]
+    if value == "<delete>":
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return node
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("refs",), "<delete>", "refs"),
+        (("refs",), None, "refs"),
+        (("isEmpty",), "false", "isEmpty"),
+        (("hasVulnerabilityAlertsEnabled",), None, "hasVulnerabilityAlertsEnabled"),
+        (("refs", "nodes"), None, "nodes"),
+        (("refs", "nodes", 0, "rules"), {"totalCount": "1"}, "totalCount"),
+        (("defaultBranchRef", "target"), None, "target"),
+        (("defaultBranchRef", "target", "history", "nodes", 0, "signature"), {}, "isValid"),
+        (("pullRequests", "nodes", 1, "author"), {"__typename": "User"}, "login"),
+        (("pullRequests", "pageInfo"), None, "pageInfo"),
+        (("root", "entries"), None, "entries"),
+        (("codeownersRoot", "text"), 42, "text"),
+        (("visibility",), "SECRET", "visibility"),
+    ],
+)
+def test_wrong_shapes_name_the_repository_and_field(
+    path: tuple[str | int, ...], value: Any, field: str
+) -> None:
+    with pytest.raises(CollectionError) as caught:
+        draft_from_answer(broken(path, value), LISTING, 15, WHERE)
+    assert "acme/svc" in str(caught.value) and field in str(caught.value)
+
+
+def test_a_next_page_without_a_cursor_is_an_error() -> None:
+    node = broken(("refs", "pageInfo", "endCursor"), None)
+    with pytest.raises(CollectionError, match="acme/svc refs: hasNextPage is true"):
+        draft_from_answer(node, LISTING, 15, WHERE)
+
+
+REST_REPO: dict[str, Any] = {
+    "name": "svc",
+    "html_url": "https://github.com/acme/svc",
+    "visibility": "public",
+    "archived": False,
+    "created_at": "2020-01-01T00:00:00Z",
+    "pushed_at": "2026-11-01T00:00:00Z",
+    "default_branch": "main",
+    "security_and_analysis": {"secret_scanning": {"status": "enabled"}},
+}
+
+
+def test_a_rest_listing_reads_revealed_and_hidden_statuses() -> None:
+    assert listing_from_rest(REST_REPO, "GET /orgs/acme/repos") == LISTING
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"html_url": None}, "html_url"),
+        ({"archived": "no"}, "archived"),
+        ({"visibility": "secret"}, "visibility"),
+        ({"security_and_analysis": []}, "security_and_analysis"),
+        ({"security_and_analysis": {"secret_scanning": {"status": 1}}}, "status"),
+    ],
+)
+def test_a_wrong_rest_listing_names_endpoint_and_repository(
+    change: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        listing_from_rest({**REST_REPO, **change}, "GET /orgs/acme/repos")
+    message = str(caught.value)
+    assert "GET /orgs/acme/repos (repository svc)" in message and field in message
+
+
+@pytest.mark.parametrize("item", [None, [], "svc", {"html_url": "x"}])
+def test_a_listing_item_that_is_not_a_repository_is_named(item: object) -> None:
+    with pytest.raises(UnexpectedAnswerError, match="GET /orgs/acme/repos"):
+        listing_from_rest(item, "GET /orgs/acme/repos")
+
+
+def where(name: str) -> str:
+    return f"GraphQL repository acme/{name}"
+
+
+def test_not_found_for_one_alias_is_reported_for_a_retry() -> None:
+    errors = [{"type": "NOT_FOUND", "path": ["r1"], "message": "Could not resolve"}]
+    assert not_found_aliases(errors, ["a", "b"], where, "batch") == {"r1"}
+
+
+def test_any_other_error_names_the_repository_it_points_to() -> None:
+    errors = [
+        {"type": "FORBIDDEN", "path": ["r2", "hasVulnerabilityAlertsEnabled"], "message": "no"}
+    ]
+    with pytest.raises(CollectionError, match=r"acme/c: GitHub answered errors: \[FORBIDDEN\]"):
+        not_found_aliases(errors, ["a", "b", "c"], where, "batch")
+
+
+def test_an_error_without_a_path_names_the_batch() -> None:
+    with pytest.raises(CollectionError, match=r"^batch: .*Something odd"):
+        not_found_aliases([{"message": "Something odd"}], ["a"], where, "batch")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            {
+                "message": "Something went wrong while executing your query. This may be the "
+                "result of a timeout, or it could be a GitHub bug."
+            },
+            True,
+        ),
+        ({"message": "Query timed out"}, True),
+        ({"message": "timeout", "path": ["r0", "refs"]}, False),  # a field error, not the query
+        ({"type": "NOT_FOUND", "path": ["r0"], "message": "Could not resolve"}, False),
+    ],
+)
+def test_timeout_errors(error: dict[str, Any], expected: bool) -> None:
+    assert is_timeout_error(error) is expected
+
+
+def test_halving_splits_until_batches_pass() -> None:
+    sizes: list[int] = []
+
+    def run(items: Sequence[int]) -> list[int]:
+        sizes.append(len(items))
+        if len(items) > 3:
+            raise BatchTooHeavyError("502")
+        return list(items)
+
+    parts = with_halving(list(range(10)), run, str)
+    assert [item for part in parts for item in part] == list(range(10))
+    assert sizes == [10, 5, 2, 3, 5, 2, 3]
+
+
+def test_halving_down_to_one_names_the_item() -> None:
+    def run(items: Sequence[str]) -> None:
+        raise BatchTooHeavyError("HTTP 502")
+
+    with pytest.raises(RepositoryUnreadableError, match=r"repo a: .*HTTP 502"):
+        with_halving(["a", "b"], run, lambda item: f"repo {item}")
+
+
+INDEX = RepositoryIndex(None, "acme", [LISTING])  # type: ignore[arg-type]  # never looks up
+
+ALERT: dict[str, Any] = {
+    "number": 3,
+    "state": "open",
+    "created_at": "2026-01-01T00:00:00Z",
+    "html_url": "https://github.com/acme/svc/security/dependabot/3",
+    "security_advisory": {"severity": "high"},
+    "repository": {"name": "svc", "html_url": "https://github.com/acme/svc"},
+}
+
+
+def test_an_alert_record_has_the_schema_fields_only() -> None:
+    record = dependabot_record({**ALERT, "extra": 1}, INDEX, {"high": 15}, NOW, "GET x")
+    assert record == {
+        "repository": "svc",
+        "repository_url": "https://github.com/acme/svc",
+        "created_at": "2026-01-01T00:00:00Z",
+        "severity": "high",
+        "alert_url": "https://github.com/acme/svc/security/dependabot/3",
+        "repository_visibility": "PUBLIC",
+        "repository_archived": False,
+    }
+    assert dependabot_record({**ALERT, "state": "fixed"}, INDEX, {"high": 15}, NOW, "GET x") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"security_advisory": None}, "security_advisory"),
+        ({"security_advisory": {"severity": "unknown"}}, "'unknown' has no threshold"),
+        ({"repository": {"name": "svc"}}, "html_url"),
+        ({"created_at": 5}, "created_at"),
+    ],
+)
+def test_a_wrong_alert_names_the_alert(change: dict[str, Any], message: str) -> None:
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        dependabot_record({**ALERT, **change}, INDEX, {"high": 15}, NOW, "GET x")
+    assert message in str(caught.value) and "dependabot/3" in str(caught.value)
+
+
+def test_a_secret_alert_record_never_copies_the_secret() -> None:
+    alert = {**ALERT, "secret": "ghp_leak", "secret_type": "github_personal_access_token"}
+    record = secret_scanning_record(alert, INDEX, 5, NOW, "GET x")
+    assert record is not None and "ghp_leak" not in repr(record)
+    assert list(record) == [
+        "repository",
+        "repository_url",
+        "creation_date",
+        "alert_url",
+        "repository_visibility",
+        "repository_archived",
+    ]
