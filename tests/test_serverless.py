@@ -473,12 +473,22 @@ def test_invoke_local_writes_the_three_datasets_and_the_summary(
     for check in CHECKS:
         failing = [r["name"] for r in repositories if r["checklist"][check]]
         assert 0 < len(failing) < len(repositories), check
+    by_name = {r["name"]: r for r in repositories}
+    for name, expected in sample_org.EXPECTED_FAILED_CHECKS.items():
+        checklist = by_name[name]["checklist"]
+        assert {check for check in CHECKS if checklist[check]} == expected, name
 
     dependabot = json.loads((output_dir / "dependabot.json").read_text())
     secret_scanning = json.loads((output_dir / "secret_scanning.json").read_text())
     assert summary["collections"]["dependabot"]["records"] == len(dependabot) > 0
     assert summary["collections"]["secret_scanning"]["records"] == len(secret_scanning) > 0
-    assert {alert["repository"] for alert in secret_scanning} >= {"flash-site"}  # archived too
+    severities = [alert["severity"] for alert in dependabot]
+    assert {s: severities.count(s) for s in set(severities)} == (
+        sample_org.EXPECTED_DEPENDABOT_PAST_THRESHOLD
+    )
+    assert {alert["repository"] for alert in secret_scanning} == (
+        sample_org.EXPECTED_SECRET_SCANNING_PAST_THRESHOLD  # flash-site is archived
+    )
     for alert in org.secret_scanning_alerts:
         assert alert.secret not in result.stdout + result.stderr
         assert alert.secret not in (output_dir / "secret_scanning.json").read_text()
@@ -487,7 +497,7 @@ def test_invoke_local_writes_the_three_datasets_and_the_summary(
 def test_invoke_local_exits_non_zero_when_a_collection_fails(
     service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
 ) -> None:
-    sample_fake.faults.failing_routes = {"dependabot_alerts": 500}
+    sample_fake.faults.failing_routes = {"dependabot_alerts": 403}  # App lacks the permission
     result, output_dir = invoke_local(service_dir, sample_fake, tmp_path)
     assert result.returncode != 0
     assert not (output_dir / "dependabot.json").exists()

@@ -39,6 +39,27 @@ _MEMBERS = ("alice", "bob", "carol", "dave", "erin", "frank")
 _VERIFIED = {"alice": ["alice@acme-demo.example"], "carol": ["carol@acme-demo.example"]}
 _OUTSIDERS = ("contractor-joe", "mallory-ext")
 
+# What the logger must find, for the end-to-end tests (config.json defaults:
+# inactivity 1 year, 15 signed commits, thresholds critical 5 / high 15 /
+# medium 60 / low 90 days, secret scanning 5 days).
+EXPECTED_FAILED_CHECKS: dict[str, set[str]] = {
+    "billing-api": set(),
+    "handbook": set(),
+    "checkout-web": {"unprotected_branches"},
+    "identity-service": {"unsigned_commits"},
+    "batch-jobs": {"unsigned_commits"},
+    "hackathon-2023": {"inactive"},
+    "new-service": {"readme_missing", "pirr_missing", "gitignore_missing", "codeowners_missing"},
+    "open-sdk": {"license_missing"},
+    "analytics-dashboard": {"point_of_contact_missing"},
+    "docs-site": {"external_pr"},
+    "CustomerPortal": {"breaks_naming_convention"},
+    "cli-tool": {"secret_scanning_disabled", "push_protection_disabled"},
+    "edge-proxy": {"dependabot_disabled"},
+}
+EXPECTED_DEPENDABOT_PAST_THRESHOLD = {"critical": 4, "high": 2, "medium": 1, "low": 2}
+EXPECTED_SECRET_SCANNING_PAST_THRESHOLD = {"scratchpad", "infra-scripts", "flash-site"}
+
 # ago(days) -> the ISO timestamp that many whole days before the sample's day.
 _Ago = Callable[[int], str]
 
