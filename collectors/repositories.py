@@ -140,6 +140,13 @@ def next_cursor(connection: Mapping[str, Any], where: str) -> str | None:
     return cursor
 
 
+def advanced_cursor(previous: str | None, cursor: str | None, where: str) -> str | None:
+    """``cursor``, refusing one that does not move (a page loop would never end)."""
+    if cursor is not None and cursor == previous:
+        raise CollectionError(f"{where}: GitHub answered the same page cursor twice")
+    return cursor
+
+
 def branch_page(connection: Mapping[str, Any], where: str) -> tuple[list[bool], str | None]:
     """Per-branch protection flags of one ``refs`` page, and the next cursor."""
     flags = []
@@ -359,14 +366,14 @@ class FactReader:
         for index, draft in enumerate(branch_drafts):
             where = f"{self.where(draft.listing.name)} refs (next page)"
             repo = field_object(answer.data, f"b{index}", where)
-            flags, draft.branches_cursor = branch_page(field_object(repo, "refs", where), where)
+            flags, cursor = branch_page(field_object(repo, "refs", where), where)
+            draft.branches_cursor = advanced_cursor(draft.branches_cursor, cursor, where)
             draft.branches_protected.extend(flags)
         for index, draft in enumerate(pull_drafts):
             where = f"{self.where(draft.listing.name)} pullRequests (next page)"
             repo = field_object(answer.data, f"p{index}", where)
-            authors, draft.pull_requests_cursor = pull_request_page(
-                field_object(repo, "pullRequests", where), where
-            )
+            authors, cursor = pull_request_page(field_object(repo, "pullRequests", where), where)
+            draft.pull_requests_cursor = advanced_cursor(draft.pull_requests_cursor, cursor, where)
             draft.pull_request_authors.extend(authors)
 
 

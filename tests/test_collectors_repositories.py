@@ -235,3 +235,28 @@ def test_request_budget_on_a_500_repository_org(
     # alerts: 250 Dependabot (3 pages) + 125 secret scanning (2 pages); App auth 2.
     assert breakdown["graphql"] == 11
     assert breakdown["org_repos"] == 5
+
+
+def test_a_transient_not_found_is_retried_alone_once(
+    fake_github: Factory, clean_bytes: bytes
+) -> None:
+    fake = fake_github(build_org60(), Faults(latency=0.05), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    hidden = next(r for r in fake.org.repositories if r.name == "branches-all-protected")
+    fake.org.repositories.remove(hidden)
+    restored = threading.Event()
+
+    def restore_after_first_query() -> None:
+        while fake.stats.graphql < 1:
+            threading.Event().wait(0.001)
+        fake.org.repositories.append(hidden)
+        restored.set()
+
+    threading.Thread(target=restore_after_first_query, daemon=True).start()
+    settings = RepositorySettings(INACTIVITY_YEARS, SIGNED_COMMIT_NUMBER, thread_count=1)
+    result = collect_repositories(client, ORG, inventory, settings, NOW)
+    assert restored.is_set()
+    assert canonical(result.records) == clean_bytes
+    # 2 batches + 1 single retry + 2 follow-ups + 1 team + 1 e-mail query.
+    assert fake.stats.by_route["graphql"] == 7
