@@ -464,6 +464,13 @@ def test_hostile_bodies(fake: FakeGitHub, token: str, mode: str) -> None:
     assert call(fake, "GET", "/orgs/acme/members", token).json()[0]["login"] == "alice"
 
 
+def test_hostile_cut_connection(fake: FakeGitHub, token: str) -> None:
+    fake.faults.hostile = {"org_repos": "cut"}
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        call(fake, "GET", "/orgs/acme/repos", token)
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 200
+
+
 def test_hostile_link_header(fake: FakeGitHub, token: str) -> None:
     fake.faults.hostile = {"org_members": "bad_link"}
     answer = call(fake, "GET", "/orgs/acme/members", token)

@@ -113,10 +113,10 @@ class AppJwtVerifier:
         return claims
 
     def _check_times(self, claims: dict[str, Any]) -> None:
-        iat, exp = claims.get("iat"), claims.get("exp")
-        if not _is_number(iat) or iat > self._now() + JWT_IAT_LEEWAY:
+        iat, exp = _number(claims.get("iat")), _number(claims.get("exp"))
+        if iat is None or iat > self._now() + JWT_IAT_LEEWAY:
             raise AuthFailure(MSG_JWT_IAT)
-        if not _is_number(exp) or exp <= self._now():
+        if exp is None or exp <= self._now():
             raise AuthFailure(MSG_JWT_EXPIRED)
         if exp - iat > JWT_MAX_LIFETIME:
             raise AuthFailure(MSG_JWT_TOO_LONG)
@@ -129,8 +129,11 @@ class AppJwtVerifier:
             raise AuthFailure(MSG_JWT_UNKNOWN_ISSUER)
 
 
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+def _number(value: object) -> float | None:
+    """A numeric claim's value; None when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 class TokenStore:

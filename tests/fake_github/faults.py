@@ -31,7 +31,14 @@ HOSTILE_HTML = "html"  # 200, text/html error page (a proxy or the unicorn page)
 HOSTILE_TRUNCATED = "truncated"  # the real JSON cut in half (Content-Length matches)
 HOSTILE_BAD_LINK = "bad_link"  # a malformed Link header on a paged answer
 HOSTILE_WRONG_SHAPE = "wrong_shape"  # valid JSON of the wrong shape (object for list, ...)
-HOSTILE_MODES = (HOSTILE_HTML, HOSTILE_TRUNCATED, HOSTILE_BAD_LINK, HOSTILE_WRONG_SHAPE)
+HOSTILE_CUT = "cut"  # full Content-Length announced, half the body sent, connection closed
+HOSTILE_MODES = (
+    HOSTILE_HTML,
+    HOSTILE_TRUNCATED,
+    HOSTILE_BAD_LINK,
+    HOSTILE_WRONG_SHAPE,
+    HOSTILE_CUT,
+)
 
 
 @dataclass

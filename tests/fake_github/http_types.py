@@ -39,6 +39,8 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     raw: bytes | None = None
     content_type: str = "application/json; charset=utf-8"
+    # Send the headers and half the body, then drop the connection (a reset mid-answer).
+    cut: bool = False
 
     def body(self) -> bytes:
         if self.raw is not None:

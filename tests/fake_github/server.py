@@ -129,7 +129,7 @@ class FakeGitHub:
         self.client_id = client_id
         self.app_id = app_id
         self.installed = installed
-        self.faults = faults if faults is not None else Faults()
+        self._faults = faults if faults is not None else Faults()
         self.clock: Clock = clock if clock is not None else _SystemTime()
         self.token_ttl = token_ttl
         self.private_key_pem = private_key_pem or app_private_key_pem()
@@ -142,7 +142,7 @@ class FakeGitHub:
         self._jwt = AppJwtVerifier(
             public_key_pem(self.private_key_pem), {client_id, str(app_id)}, self.clock.time
         )
-        self._random = random.Random(self.faults.seed)
+        self._random = random.Random(self._faults.seed)
         self._fault_lock = threading.Lock()
         self.core = Bucket(
             "core",
@@ -158,8 +158,20 @@ class FakeGitHub:
             lambda: self.faults.rate_limit_window,
             lambda: self.faults.rate_limit_reset_skew,
         )
+        self._host = "127.0.0.1"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+
+    @property
+    def faults(self) -> Faults:
+        """The live fault switches (mutable; or assign a new ``Faults``, which reseeds)."""
+        return self._faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        with self._fault_lock:
+            self._faults = faults
+            self._random = random.Random(faults.seed)
 
     # -- lifecycle -----------------------------------------------------
 
@@ -168,6 +180,7 @@ class FakeGitHub:
         if self._server is not None:
             return self
         server = _Server((host, port), _Handler)
+        self._host = host
         server.fake = self
         self._server = server
         self._thread = threading.Thread(
@@ -199,8 +212,7 @@ class FakeGitHub:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("FakeGitHub is not started: call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{self._server.server_port}"
 
     @property
     def graphql_url(self) -> str:
@@ -477,6 +489,9 @@ class FakeGitHub:
             url = f"{self.url}{route}?page=2"
             response.headers["link"] = f'<{url}; rel=next, {url}>; rel="last'
             return response
+        if mode == fault_modes.HOSTILE_CUT:
+            response.cut = True
+            return response
         if mode == fault_modes.HOSTILE_WRONG_SHAPE:
             payload = response.payload
             response.payload = [payload] if isinstance(payload, dict) else {"items": payload}
@@ -609,6 +624,12 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if response.cut:
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
