@@ -157,6 +157,19 @@ def test_unknown_org_is_reported_as_not_installed(
         connect(fake, org="nosuchorg").authenticate()
 
 
+def test_absolute_urls_only_on_the_api_host(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock)
+    client = connect(fake)
+    assert client.get(fake.url + "/orgs/acme/members", {"per_page": 1}).status == 200
+    assert fake.stats.log[-1].path == "/orgs/acme/members?per_page=1"
+    sent = fake.stats.total
+    with pytest.raises(ValueError, match="refusing to send credentials"):
+        client.get("http://example.invalid/orgs/acme/members")
+    assert fake.stats.total == sent
+
+
 # -- token refresh ----------------------------------------------------------------------
 
 
