@@ -132,20 +132,25 @@ def run(event: Any, context: Any, services: Services) -> dict[str, Any]:
     except SETUP_ERRORS as err:
         logger.error("run stopped before collecting", extra=_error_fields(err))
         raise
+    except (RunFailed, WriteError):
+        raise  # already logged with their reasons
+    except Exception:
+        logger.exception("run crashed")  # a bug: one JSON line with the traceback
+        raise
     finally:
         close_logging()
 
 
 def main() -> int:
-    """``python -m handler``: one local run; 0 ok, 1 run failed, 2 configuration error."""
+    """``python -m handler``: one local run; 0 ok, 1 run failed, 2 configuration error.
+
+    Every outcome is already logged by :func:`run`; nothing else is printed.
+    """
     try:
         handler({}, None)
     except ConfigError:
         return 2
-    except (RunFailed, WriteError, GitHubError, CollectionError):
-        return 1  # already logged with its reason
-    except Exception:  # the process boundary: log the bug as one JSON line
-        logger.exception("run crashed")
+    except Exception:  # noqa: BLE001 - the process boundary: the exit status is the report
         return 1
     return 0
 

@@ -402,3 +402,23 @@ def test_show_log_locally_copies_the_log_lines(env: dict[str, str], clock: Manua
     local_lines = [json.loads(line) for line in local.splitlines()]
     assert local_lines == run.logs[-len(local_lines) :]
     assert local_lines[-1]["message"] == "run finished"
+
+
+def test_a_collector_bug_is_contained_and_logged_with_its_traceback(
+    env: dict[str, str], clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any) -> Any:
+        return {}["missing-field"]
+
+    monkeypatch.setitem(handler.COLLECTORS, "secret_scanning", broken)
+    run = invoke(env, clock=clock)
+    assert isinstance(run.error, RunFailed)
+    assert list(run.error.failed) == ["secret_scanning"]
+    summary = validate_outputs(Path(env["OUTPUT_DIR"]))["run_summary.json"]
+    assert (
+        summary["collections"]["secret_scanning"]["error"] == "unexpected KeyError: 'missing-field'"
+    )
+    assert summary["collections"]["repositories"]["status"] == "succeeded"
+    (crash,) = run.by_message("collection crashed")
+    assert crash["exc_type"] == "KeyError"
+    assert "broken" in crash["traceback"]
