@@ -52,7 +52,7 @@ class TransportError(GitHubError):
         self.reason = reason
         self.attempts = attempts
         super().__init__(
-            f"{method} {path} failed without an HTTP answer after {attempts} attempt(s): "
+            f"{method} {path} failed without a complete HTTP answer after {attempts} attempt(s): "
             f"{reason}. Check network access to the GitHub API (GITHUB_API_URL)."
         )
 

@@ -329,7 +329,7 @@ def test_connection_refused_is_a_transport_error(app_private_key: str, clock: Ma
     client = GitHubClient("acme", "Iv1.x", app_private_key, api_url=url, clock=clock, max_retries=2)
     with pytest.raises(TransportError) as caught:
         client.authenticate()
-    assert "GET /orgs/acme/installation failed without an HTTP answer after 3" in str(caught.value)
+    assert "GET /orgs/acme/installation failed without a complete HTTP answer after 3" in str(caught.value)
     assert len(clock.sleeps) == 2 and client.stats().rest_requests == 3
 
 
@@ -597,6 +597,21 @@ def test_hostile_pages_raise_response_format_error(
         list(connect(fake).paginate("/orgs/bigco/repos", {"per_page": 2}))
     assert "GET /orgs/bigco/repos?per_page=2" in str(caught.value)
     assert len(statuses(fake, "org_repos")) == 3
+
+
+def test_connection_cut_mid_body_is_retried_then_a_transport_error(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
+) -> None:
+    fake = fake_github(clock=clock, faults=Faults(hostile={"org_members": "cut"}))
+    client = connect(fake, max_retries=2)
+    with pytest.raises(TransportError, match=r"GET /orgs/acme/members failed .* after 3") as err:
+        client.get("/orgs/acme/members")
+    assert "IncompleteRead" in err.value.reason or "Protocol" in err.value.reason
+    assert statuses(fake, "org_members") == [200, 200, 200] and len(clock.sleeps) == 2
+    fake.faults.hostile = {"graphql": "cut"}
+    with pytest.raises(ServerError) as caught:  # GraphQL: a short retry, then halve
+        client.graphql(ORG_QUERY, {"org": "acme"})
+    assert caught.value.status is None and statuses(fake, "graphql") == [200, 200]
 
 
 def test_hostile_installation_answer(
