@@ -329,7 +329,8 @@ def test_connection_refused_is_a_transport_error(app_private_key: str, clock: Ma
     client = GitHubClient("acme", "Iv1.x", app_private_key, api_url=url, clock=clock, max_retries=2)
     with pytest.raises(TransportError) as caught:
         client.authenticate()
-    assert "GET /orgs/acme/installation failed without a complete HTTP answer after 3" in str(caught.value)
+    expected = "GET /orgs/acme/installation failed without a complete HTTP answer after 3"
+    assert expected in str(caught.value)
     assert len(clock.sleeps) == 2 and client.stats().rest_requests == 3
 
 
