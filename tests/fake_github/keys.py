@@ -24,8 +24,9 @@ def new_private_key_pem() -> str:
     ).decode("ascii")
 
 
+@functools.lru_cache(maxsize=16)
 def public_key_pem(private_pem: str) -> str:
-    """The public half of ``private_pem``, as PEM."""
+    """The public half of ``private_pem``, as PEM (cached: loading a key is slow)."""
     key = serialization.load_pem_private_key(private_pem.encode("ascii"), password=None)
     return (
         key.public_key()

@@ -77,6 +77,15 @@ class Bucket:
     def exhausted(self) -> bool:
         return self.peek().remaining <= 0
 
+    def try_spend(self, points: int) -> tuple[bool, BucketState]:
+        """Atomically spend ``points`` if that many remain; (spent?, state after)."""
+        with self._lock:
+            self._roll_window()
+            if self._limit() - self._used < points:
+                return False, self._state()
+            self._used += points
+            return True, self._state()
+
     def spend(self, points: int) -> BucketState:
         """Spend ``points`` (the caller checked ``exhausted`` first)."""
         with self._lock:

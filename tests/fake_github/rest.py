@@ -144,6 +144,7 @@ class RestApi:
         self._index_lock = threading.Lock()
         self._index_key: tuple[int, int] = (0, -1)
         self._index: dict[str, Repository] = {}
+        self._by_id: dict[str, Repository] = {}
 
     # -- lookups -------------------------------------------------------
 
@@ -152,16 +153,30 @@ class RestApi:
 
     def repository(self, name: str) -> Repository | None:
         """O(1) lookup, case-insensitive; re-indexes when the list changed size."""
-        repos = self.org.repositories
-        key = (id(repos), len(repos))
         with self._index_lock:
-            if key != self._index_key:
-                self._index = {repo.name.lower(): repo for repo in repos}
-                self._index_key = key
+            self._refresh_index()
             repo = self._index.get(name.lower())
         if repo is None or repo.name.lower() != name.lower():
             return self.org.repository(name)  # renamed since indexing
         return repo
+
+    def repository_by_id(self, repo_id: str) -> Repository | None:
+        """The repository whose numeric id is ``repo_id`` (GitHub's ``/repositories/{id}``)."""
+        with self._index_lock:
+            self._refresh_index()
+            repo = self._by_id.get(repo_id)
+        if repo is None or str(repo.id) != repo_id:
+            return next((r for r in self.org.repositories if str(r.id) == repo_id), None)
+        return repo
+
+    def _refresh_index(self) -> None:
+        """Rebuild the lookups when the repository list changed (called under the lock)."""
+        repos = self.org.repositories
+        key = (id(repos), len(repos))
+        if key != self._index_key:
+            self._index = {repo.name.lower(): repo for repo in repos}
+            self._by_id = {str(repo.id): repo for repo in repos}
+            self._index_key = key
 
     # -- shapes --------------------------------------------------------
 

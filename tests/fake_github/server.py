@@ -38,7 +38,7 @@ from tests.fake_github.graphql_exec import GraphQLEngine, RateLimitInfo
 from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
 from tests.fake_github.keys import app_private_key_pem, public_key_pem
 from tests.fake_github.model import Organization
-from tests.fake_github.ratelimit import Bucket, BucketState
+from tests.fake_github.ratelimit import Bucket
 from tests.fake_github.rest import RestApi
 from tests.fake_github.stats import FakeStats
 
@@ -283,9 +283,9 @@ class FakeGitHub:
         except AuthFailure as failure:
             return error_response(failure.status, failure.message)
         if route not in APP_ROUTES and route != "graphql":
-            if self.core.exhausted():
-                return self._primary_limit(self.core.peek())
-            self.core.spend(1)
+            spent, _ = self.core.try_spend(1)
+            if not spent:
+                return self._primary_limit()
         response = self._dispatch(route, request, args)
         return self._hostile(route, response)
 
@@ -326,7 +326,7 @@ class FakeGitHub:
     def _branches(self, request: FakeRequest, *args: str) -> FakeResponse:
         if len(args) == 2:
             return self.rest.branches(request, args[0], args[1])
-        repo = next((r for r in self.org.repositories if str(r.id) == args[0]), None)
+        repo = self.rest.repository_by_id(args[0])
         if repo is None:
             return not_found()
         return self.rest.branches(request, self.org.login, repo.name)
@@ -401,10 +401,9 @@ class FakeGitHub:
             rid = self._request_id()
             message = MSG_GRAPHQL_TIMEOUT.format(rid=rid)
             return FakeResponse(502, {"data": None, "errors": [{"message": message}]})
-        state = self.graphql_bucket.peek()
-        if state.remaining < analysis.cost:
-            return self._graphql_exhausted(state)
-        state = self.graphql_bucket.spend(analysis.cost)
+        spent, state = self.graphql_bucket.try_spend(analysis.cost)
+        if not spent:
+            return self._graphql_exhausted()
         self.stats.add_graphql_points(analysis.cost)
         info = RateLimitInfo(
             cost=analysis.cost,
@@ -417,10 +416,10 @@ class FakeGitHub:
         payload = self.graphql.execute(analysis, variables, body.get("operationName"), info)
         return FakeResponse(200, payload)
 
-    def _graphql_exhausted(self, state: BucketState) -> FakeResponse:
+    def _graphql_exhausted(self) -> FakeResponse:
         if self.faults.graphql_exhausted_style == "rate_limited":
             return self._graphql_rate_limited()
-        return self._primary_limit(state)
+        return self._primary_limit()
 
     def _graphql_rate_limited(self) -> FakeResponse:
         message = MSG_PRIMARY.format(installation=self.installation_id)
@@ -468,7 +467,7 @@ class FakeGitHub:
             response.headers["retry-after"] = self.faults.retry_after
         return response
 
-    def _primary_limit(self, state: BucketState) -> FakeResponse:
+    def _primary_limit(self) -> FakeResponse:
         return error_response(
             self.faults.primary_limit_status,
             MSG_PRIMARY.format(installation=self.installation_id),
