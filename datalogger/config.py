@@ -377,7 +377,7 @@ def _checked_org(value: str, where: str) -> str:
     if not _ORG_LOGIN.fullmatch(value):
         raise ConfigError(
             f"Invalid {where}: {_shown(value)} is not a GitHub organisation login "
-            "(letters, digits and single hyphens, at most 39 characters). "
+            "(letters, digits and hyphens, not starting with a hyphen, at most 39 characters). "
             "Use the login as in https://github.com/<login>."
         )
     return value
