@@ -152,7 +152,11 @@ def run_serverless(
 
 
 def copy_service(destination: Path) -> Path:
-    """The repository as a fresh clone would have it, plus decoys that must not ship."""
+    """The working tree as a developer deploys from it, plus decoys that must not ship.
+
+    Tool state is left out (and keys, so that none is copied around); the
+    decoys stand in for the stray files a working tree collects.
+    """
     shutil.copytree(REPO_ROOT, destination, ignore=shutil.ignore_patterns(*_NOT_COPIED))
     (destination / "node_modules").symlink_to(REPO_ROOT / "node_modules")
     # Share the wheel cache with the repository: later runs need no download.
@@ -330,6 +334,16 @@ def test_bucket_is_private_encrypted_versioned_and_expires_history(packaged: Pac
     assert len(history) == 1
     assert 365 <= history[0]["ExpirationInDays"] <= 800
     assert any("NoncurrentVersionExpiration" in rule for rule in rules)
+
+
+def test_deployment_bucket_is_private_too(packaged: Packaged) -> None:
+    bucket = packaged.resources_of_type("AWS::S3::Bucket")["ServerlessDeploymentBucket"]
+    assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
 
 
 def test_bucket_policy_denies_every_request_without_tls(packaged: Packaged) -> None:
