@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from collectors import CollectionResult
 from collectors.batching import (
@@ -54,6 +54,9 @@ from collectors.shapes import (
 from github_client import GitHubClient
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 MAX_SIGNED_COMMITS = 100
 SECURITY_PERMISSION_WARNING = (
@@ -287,11 +290,13 @@ class FactReader:
         return f"GraphQL repository {self._org}/{name}"
 
     def read_unit(self, listings: Sequence[RepoListing]) -> list[RepoDraft]:
-        """Complete drafts (every page) of one unit of repositories."""
+        """Drafts of one unit of repositories, first pages only (halved while too heavy)."""
         parts = with_halving(listings, self._read_batch, lambda item: self.where(item.name))
-        drafts = [draft for part in parts for draft in part]
-        self._read_remaining_pages(drafts)
-        return drafts
+        return [draft for part in parts for draft in part]
+
+    def read_next_pages(self, pages: Sequence[tuple[str, RepoDraft]]) -> list[None]:
+        """One more page of each listed connection ("b": branches, "p": pull requests)."""
+        return with_halving(pages, self._read_next_pages, lambda p: self.where(p[1].listing.name))
 
     def _read_batch(
         self, listings: Sequence[RepoListing], *, retry_missing: bool = True
@@ -337,17 +342,6 @@ class FactReader:
                 f"({exc}); retry the run later"
             ) from exc
 
-    def _read_remaining_pages(self, drafts: list[RepoDraft]) -> None:
-        """Follow ``refs`` and ``pullRequests`` cursors until every page is read."""
-        while True:
-            pages = [("b", d) for d in drafts if d.branches_cursor] + [
-                ("p", d) for d in drafts if d.pull_requests_cursor
-            ]
-            if not pages:
-                return
-            for batch in chunks(pages, self._settings.batch_size):
-                with_halving(batch, self._read_next_pages, lambda p: self.where(p[1].listing.name))
-
     def _read_next_pages(self, pages: Sequence[tuple[str, RepoDraft]]) -> None:
         branch_drafts = [draft for kind, draft in pages if kind == "b"]
         pull_drafts = [draft for kind, draft in pages if kind == "p"]
@@ -377,22 +371,46 @@ class FactReader:
             draft.pull_request_authors.extend(authors)
 
 
-def read_all_drafts(
-    executor: Executor, reader: FactReader, active: Sequence[RepoListing], batch_size: int
-) -> list[RepoDraft]:
-    """Every active repository's complete draft; units run on ``executor``, read as completed.
+def run_all(executor: Executor, run: Callable[[T], R], units: Sequence[T]) -> list[R]:
+    """``run`` over every unit on ``executor``, results in completion order.
 
     The first unit that fails cancels the units not yet started and its error propagates.
     """
-    futures = [executor.submit(reader.read_unit, unit) for unit in chunks(active, batch_size)]
-    drafts: list[RepoDraft] = []
+    futures = [executor.submit(run, unit) for unit in units]
+    results: list[R] = []
     try:
         for future in as_completed(futures):
-            drafts.extend(future.result())
+            results.append(future.result())
     except BaseException:
         for future in futures:
             future.cancel()
         raise
+    return results
+
+
+def pending_pages(drafts: Sequence[RepoDraft]) -> list[tuple[str, RepoDraft]]:
+    """The connections that still have a next page: branches ("b") and pull requests ("p")."""
+    return [("b", d) for d in drafts if d.branches_cursor] + [
+        ("p", d) for d in drafts if d.pull_requests_cursor
+    ]
+
+
+def read_all_drafts(
+    executor: Executor, reader: FactReader, active: Sequence[RepoListing], batch_size: int
+) -> list[RepoDraft]:
+    """Every active repository's complete draft.
+
+    First pages in units of ``batch_size`` repositories; then, for the few
+    repositories with more than 100 branches or open pull requests, rounds of
+    aliased next-page queries batched across the whole organisation.
+    """
+    drafts = [
+        draft
+        for part in run_all(executor, reader.read_unit, chunks(active, batch_size))
+        for draft in part
+    ]
+    while pages := pending_pages(drafts):
+        run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
     return drafts
 
 
