@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import shutil
 import sys
@@ -69,6 +70,7 @@ class RunResult:
     fake_peak_rss_mb: float | None
     summary_status: str | None
     exact: bool
+    load_average: float
     by_route: dict[str, int]
     mismatch_kinds: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
@@ -168,6 +170,7 @@ def _one_run(
     proxy = CountingProxy(fake.url).start() if args.classify else None
     target = replace(fake, url=proxy.url) if proxy else fake
     before, cpu_before = fake.stats(), fake.cpu_seconds()
+    load_average = os.getloadavg()[0]
     try:
         handler = run_handler(
             target,
@@ -208,6 +211,7 @@ def _one_run(
         fake_peak_rss_mb=fake.peak_rss_mb(),
         summary_status=(summary or {}).get("status"),
         exact=comparison.exact,
+        load_average=load_average,
         by_route=delta["by_route"],
         mismatch_kinds=dict(comparison.kinds),
     )
@@ -269,6 +273,7 @@ def print_table(results: list[RunResult]) -> None:
         "peak RSS MB",
         "handler CPU s",
         "fake CPU s",
+        "load",
         "datasets",
     )
     rows = [
@@ -284,6 +289,7 @@ def print_table(results: list[RunResult]) -> None:
             _fmt(r.peak_rss_mb),
             _fmt(r.handler_cpu_s, 2),
             _fmt(r.fake_cpu_s, 2),
+            _fmt(r.load_average, 1),
             "exact" if r.exact else "DIFFER",
         )
         for r in results

@@ -7,11 +7,13 @@ generated model with a small independent reading of checks.md.
 
 from __future__ import annotations
 
+import argparse
 import copy
 import dataclasses
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +31,9 @@ from bench.generate import (
     whole_days,
     years_before,
 )
+from bench.__main__ import RunResult, _delta, _failures
+from bench.proxy import graphql_kind
+from bench.runner import HandlerRun
 from bench.verify import compare
 from tests.fake_github.model import Organization, Repository
 
@@ -304,3 +309,81 @@ def test_compare_reports_a_dataset_that_was_not_written(small: GeneratedOrg) -> 
     wanted = expected(small.org, ANCHOR)
     result = compare(wanted, {**wanted, "dependabot": None}, small.plans)
     assert result.mismatches == ["dependabot.json: not written"]
+
+
+# --------------------------------------------------------------------------- runner verdicts
+
+
+def _run_result(**changes: Any) -> RunResult:
+    fields = {
+        "repos": 200,
+        "run": 1,
+        "latency_ms": 0.0,
+        "threads": 20,
+        "exit_code": 0,
+        "wall_s": 1.0,
+        "handler_cpu_s": 0.5,
+        "fake_cpu_s": 0.5,
+        "rest": 12,
+        "graphql": 8,
+        "requests": 20,
+        "per_active_repo": 0.1,
+        "graphql_points": 200,
+        "retries": 0,
+        "peak_rss_mb": 50.0,
+        "fake_peak_rss_mb": 60.0,
+        "summary_status": "succeeded",
+        "exact": True,
+        "load_average": 1.0,
+        "by_route": {"graphql": 8},
+    }
+    return RunResult(**(fields | changes))
+
+
+@pytest.mark.parametrize(
+    ("changes", "smoke", "reason"),
+    [
+        ({}, True, None),
+        ({"per_active_repo": 0.16}, False, None),
+        ({"per_active_repo": 0.16}, True, "requests per active repository"),
+        ({"exact": False}, False, "datasets differ"),
+        ({"exit_code": 1}, False, "exited with status 1"),
+    ],
+)
+def test_smoke_verdicts(changes: dict[str, Any], smoke: bool, reason: str | None) -> None:
+    result = _run_result(**changes)
+    handler = HandlerRun(result.exit_code, 1.0, 50.0, 0.5, Path("out"), Path("log"), False)
+    failures = _failures(result, handler, argparse.Namespace(smoke=smoke, timeout=60.0))
+    if reason is None:
+        assert failures == []
+    else:
+        assert len(failures) == 1
+        assert reason in failures[0]
+
+
+def test_stats_delta_counts_only_the_measured_run() -> None:
+    before = {"total": 3, "rest": 2, "graphql": 1, "graphql_points": 1, "by_route": {"graphql": 1}}
+    after = {
+        "total": 10,
+        "rest": 6,
+        "graphql": 4,
+        "graphql_points": 105,
+        "by_route": {"graphql": 4, "org_repos": 4},
+    }
+    delta = _delta(after, before)
+    assert delta["total"] == 7
+    assert delta["graphql_points"] == 104
+    assert delta["by_route"] == {"graphql": 3, "org_repos": 4}
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (b'{"query": "query RepositoryFacts($org: String!) { a }"}', "graphql:RepositoryFacts"),
+        (b'{"query": "  query NextPages { a }"}', "graphql:NextPages"),
+        (b'{"query": "{ rateLimit { cost } }"}', "graphql:anonymous"),
+        (b"not json", "graphql:unreadable"),
+    ],
+)
+def test_proxy_names_graphql_requests_by_operation(body: bytes, kind: str) -> None:
+    assert graphql_kind(body) == kind
