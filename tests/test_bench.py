@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from bench.__main__ import RunResult, _delta, _failures
 from bench.generate import (
     ANCHOR_ENV,
     CHECKS,
@@ -31,7 +32,6 @@ from bench.generate import (
     whole_days,
     years_before,
 )
-from bench.__main__ import RunResult, _delta, _failures
 from bench.proxy import graphql_kind
 from bench.runner import HandlerRun
 from bench.verify import compare
