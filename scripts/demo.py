@@ -216,17 +216,28 @@ def child_env(extra: Mapping[str, str], scratch: Path) -> dict[str, str]:
 
 
 def _first_line(stream: Any, timeout: float) -> str:
-    """The first line a child writes, or "" if none comes within ``timeout``."""
+    """The first line a child writes, or "" if none comes within ``timeout``.
+
+    Whatever the child writes afterwards is read and dropped, so that a full
+    pipe can never block it.
+    """
+    first = threading.Event()
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(stream.readline()), daemon=True)
-    reader.start()
-    reader.join(timeout)
+
+    def read() -> None:
+        lines.append(stream.readline())
+        first.set()
+        for _ in stream:
+            pass
+
+    threading.Thread(target=read, daemon=True).start()
+    first.wait(timeout)
     return lines[0] if lines else ""
 
 
 @contextmanager
-def running_fake(scratch: Path) -> Iterator[FakeServer]:
-    """Start the fake GitHub with the sample organisation; always stop it."""
+def running_fake(scratch: Path, org_factory: str) -> Iterator[FakeServer]:
+    """Start the fake GitHub serving ``org_factory``'s organisation; always stop it."""
     key_file = scratch / "demo-app-key.pem"
     process = subprocess.Popen(
         [
@@ -234,7 +245,7 @@ def running_fake(scratch: Path) -> Iterator[FakeServer]:
             "-m",
             "tests.fake_github",
             "--org",
-            SAMPLE_ORG_FACTORY,
+            org_factory,
             "--port",
             "0",
             "--key-file",
@@ -252,7 +263,7 @@ def running_fake(scratch: Path) -> Iterator[FakeServer]:
             raise DemoError(
                 "the fake GitHub did not start (no address printed); "
                 "run `python -m tests.fake_github --org "
-                f"{SAMPLE_ORG_FACTORY} --port 0 --key-file /tmp/key.pem` to see why"
+                f"{org_factory} --port 0 --key-file /tmp/key.pem` to see why"
             )
         info = json.loads(line)
         yield FakeServer(info["url"], info["client_id"], info["org"], Path(info["key_file"]))
@@ -268,8 +279,6 @@ def _stop(process: subprocess.Popen[str]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
 
 
 def invoke_local(fake: FakeServer, output_dir: Path, scratch: Path) -> tuple[int, str]:
@@ -312,12 +321,12 @@ def clear_previous_run(output_dir: Path) -> None:
         (output_dir / name).unlink(missing_ok=True)
 
 
-def run_demo(output_dir: Path) -> int:
+def run_demo(output_dir: Path, org_factory: str = SAMPLE_ORG_FACTORY) -> int:
     check_prerequisites()
     clear_previous_run(output_dir)
     with tempfile.TemporaryDirectory(prefix="policy-demo-") as scratch_name:
         scratch = Path(scratch_name)
-        with running_fake(scratch) as fake:
+        with running_fake(scratch, org_factory) as fake:
             print(f"Fake GitHub serving the sample organisation {fake.org} at {fake.url}")
             print("Running: serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
             status, output = invoke_local(fake, output_dir, scratch)
@@ -336,13 +345,18 @@ def run_demo(output_dir: Path) -> int:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument(
+        "--org-factory",
+        default=SAMPLE_ORG_FACTORY,
+        help="MODULE:FUNCTION returning the tests.fake_github Organization to audit",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        return run_demo(args.output_dir.resolve())
+        return run_demo(args.output_dir.resolve(), args.org_factory)
     except DemoError as error:
         print(f"demo: {error}", file=sys.stderr)
         return 1

@@ -156,22 +156,51 @@ def _port_is_closed(url: str) -> bool:
         return probe.connect_ex((parts.hostname or "", parts.port or 0)) != 0
 
 
-@pytest.mark.serverless
-def test_demo_runs_the_sample_organisation_end_to_end(tmp_path: Path) -> None:
-    output = tmp_path / "demo"
-    result = subprocess.run(  # noqa: S603 - this interpreter running the demo script
-        [sys.executable, str(DEMO_PATH), "--output-dir", str(output)],
+def run_demo_script(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - this interpreter running the demo script
+        [sys.executable, str(DEMO_PATH), *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+def fake_url_in(stdout: str) -> str:
+    match = re.search(r"at (http://127\.0\.0\.1:\d+)", stdout)
+    assert match is not None, stdout
+    return match.group(1)
+
+
+@pytest.mark.serverless
+def test_demo_runs_the_sample_organisation_end_to_end(tmp_path: Path) -> None:
+    output = tmp_path / "demo"
+    result = run_demo_script("--output-dir", str(output))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "GitHub policy audit of acme-demo: SUCCEEDED" in result.stdout
     assert "Repositories audited: 35" in result.stdout
     for name in ("repositories", "dependabot", "secret_scanning", "run_summary"):
         assert (output / f"{name}.json").is_file()
-    fake_url = re.search(r"at (http://127\.0\.0\.1:\d+)", result.stdout)
-    assert fake_url is not None
-    assert _port_is_closed(fake_url.group(1)), "the demo left the fake GitHub running"
+    assert _port_is_closed(fake_url_in(result.stdout)), "the demo left the fake GitHub running"
+
+
+@pytest.mark.serverless
+def test_demo_exits_non_zero_when_the_run_fails_and_still_stops_the_fake(tmp_path: Path) -> None:
+    output = tmp_path / "demo"
+    output.mkdir()
+    (output / "dependabot.json").write_text("[]\n")  # a previous demo's: cleared first
+    result = run_demo_script(
+        "--output-dir",
+        str(output),
+        "--org-factory",
+        "tests.fake_github.sample_org:build_with_dependabot_off",
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "GitHub policy audit of acme-demo: PARTIAL" in result.stdout
+    assert "Dependabot alerts past threshold: FAILED: " in result.stdout
+    assert "403" in result.stdout
+    assert "The run failed (exit status 1)" in result.stdout
+    assert not (output / "dependabot.json").exists()
+    assert (output / "repositories.json").exists()
+    assert _port_is_closed(fake_url_in(result.stdout)), "the demo left the fake GitHub running"

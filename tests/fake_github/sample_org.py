@@ -75,6 +75,14 @@ def build() -> Organization:
     return build_for(datetime.now(UTC))
 
 
+def build_with_dependabot_off() -> Organization:
+    """The sample organisation with Dependabot alerts off for the whole
+    organisation: its alert endpoint answers 403 and that collection fails."""
+    org = build()
+    org.dependabot_enabled = False
+    return org
+
+
 def build_for(now: datetime) -> Organization:
     """The sample organisation with every date counted back from ``now``'s day."""
     day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
