@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 def read_alerts(
     client: GitHubClient,
     path: str,
-    params: Mapping[str, str | int],
+    params: Mapping[str, str | int | bool],
     feature: str,
     permission: str,
 ) -> list[Mapping[str, Any]]:

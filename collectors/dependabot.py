@@ -66,7 +66,7 @@ def collect_dependabot(
 ) -> CollectionResult:
     """Open alerts whose whole-day age is greater than their severity's threshold."""
     path = dependabot_path(org)
-    params: dict[str, str | int] = {"state": "open", "per_page": 100}
+    params: dict[str, str | int | bool] = {"state": "open", "per_page": 100}
     alerts = read_alerts(client, path, params, "Dependabot alerts", "Dependabot alerts (read)")
     index = RepositoryIndex(client, org, inventory)
     records = [

@@ -21,6 +21,9 @@ from github_client import GitHubClient
 
 logger = logging.getLogger(__name__)
 
+# Asks GitHub to leave the secret value out of every alert.
+HIDE_VALUES_PARAMETER = "hide_secret"
+
 
 def secret_scanning_path(org: str) -> str:
     """The organisation's secret scanning alerts endpoint."""
@@ -59,7 +62,8 @@ def collect_secret_scanning(
 ) -> CollectionResult:
     """Open alerts whose whole-day age is greater than ``threshold_days``; never the secret."""
     path = secret_scanning_path(org)
-    params: dict[str, str | int] = {"state": "open", "per_page": 100, "hide_secret": "true"}
+    params: dict[str, str | int | bool] = {"state": "open", "per_page": 100}
+    params[HIDE_VALUES_PARAMETER] = True
     alerts = read_alerts(client, path, params, "Secret scanning", "Secret scanning alerts (read)")
     index = RepositoryIndex(client, org, inventory)
     records = [
