@@ -295,6 +295,27 @@ def test_branches_filter_and_paging(fake_github: FakeGitHubFactory) -> None:
     assert call(fake, "GET", "/repos/acme/nope/branches", token).status == 404
 
 
+def test_repository_sort_orders(fake: FakeGitHub, token: str) -> None:
+    fake.org.repositories[2].created_at = "2024-06-01T00:00:00Z"  # "empty" is the newest
+
+    def names(query: str) -> list[str]:
+        return [r["name"] for r in call(fake, "GET", f"/orgs/acme/repos{query}", token).json()]
+
+    assert names("") == ["empty", "api", "Legacy_Tool", "internal-docs"]  # created desc
+    assert names("?sort=full_name") == ["api", "empty", "internal-docs", "Legacy_Tool"]
+    assert names("?sort=created&direction=asc")[-1] == "empty"
+    assert call(fake, "GET", "/orgs/acme/repos?sort=stars", token).status == 422
+
+
+def test_missing_app_permission_answers_403(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(permissions={"metadata": "read", "members": "read"})
+    token = token_for(fake)
+    answer = call(fake, "GET", "/orgs/acme/secret-scanning/alerts", token)
+    assert answer.status == 403
+    assert answer.json()["message"] == "Resource not accessible by integration"
+    assert call(fake, "GET", "/orgs/acme/members", token).status == 200
+
+
 def test_members_are_listed(fake: FakeGitHub, token: str) -> None:
     members = call(fake, "GET", "/orgs/acme/members", token).json()
     assert [m["login"] for m in members] == ["alice", "bob"]

@@ -342,8 +342,11 @@ class RestApi:
             repos = [r for r in repos if not r.fork]
         elif kind not in ("all", "member"):
             return error_response(422, f"Invalid value for 'type': {kind!r}.")
+        ordered = self._sorted_repos(request, repos)
+        if isinstance(ordered, FakeResponse):
+            return ordered
         link_path = f"/organizations/{self.org.id}/repos"
-        return self._paged_shapes(request, repos, self.repo_json, link_path)
+        return self._paged_shapes(request, ordered, self.repo_json, link_path)
 
     def org_members(self, request: FakeRequest, org: str) -> FakeResponse:
         if not self.is_org(org):
@@ -402,6 +405,27 @@ class RestApi:
         return page
 
     # -- helpers -------------------------------------------------------
+
+    @staticmethod
+    def _sorted_repos(
+        request: FakeRequest, repos: Sequence[Repository]
+    ) -> list[Repository] | FakeResponse:
+        """GitHub's order: ``sort`` created (default), updated, pushed or full_name;
+        ``direction`` asc for full_name, else desc by default. Ties keep model order."""
+        keys: dict[str, Callable[[Repository], str]] = {
+            "created": lambda r: r.created_at,
+            "updated": lambda r: r.pushed_at or r.created_at,
+            "pushed": lambda r: r.pushed_at or "",
+            "full_name": lambda r: r.name.lower(),
+        }
+        sort = request.params.get("sort", "created")
+        if sort not in keys:
+            return error_response(422, f"Invalid value for 'sort': {sort!r}.")
+        default = "asc" if sort == "full_name" else "desc"
+        direction = request.params.get("direction", default)
+        if direction not in ("asc", "desc"):
+            return error_response(422, f"Invalid value for 'direction': {direction!r}.")
+        return sorted(repos, key=keys[sort], reverse=direction == "desc")
 
     @staticmethod
     def _sorted_alerts(request: FakeRequest, alerts: list[Any]) -> list[Any]:

@@ -69,6 +69,15 @@ HTML_ERROR_PAGE = (
     b"</p></body></html>\n"
 )
 APP_ROUTES = ("installation", "access_tokens")
+# The App permission each installation route needs (absent: 403 like GitHub).
+ROUTE_PERMISSIONS = {
+    "org_repos": "metadata",
+    "org_members": "members",
+    "branches": "metadata",
+    "dependabot_alerts": "vulnerability_alerts",
+    "secret_scanning_alerts": "secret_scanning_alerts",
+}
+MSG_NO_PERMISSION = "Resource not accessible by integration"
 
 
 class Clock(Protocol):
@@ -286,6 +295,9 @@ class FakeGitHub:
             spent, _ = self.core.try_spend(1)
             if not spent:
                 return self._primary_limit()
+            permission = ROUTE_PERMISSIONS.get(route)
+            if permission is not None and permission not in self.permissions:
+                return error_response(403, MSG_NO_PERMISSION)
         response = self._dispatch(route, request, args)
         return self._hostile(route, response)
 
