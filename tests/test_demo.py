@@ -8,12 +8,16 @@ import re
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.fake_github import sample_org
+from tests.fake_github.model import Organization
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_PATH = REPO_ROOT / "scripts" / "demo.py"
@@ -204,3 +208,22 @@ def test_demo_exits_non_zero_when_the_run_fails_and_still_stops_the_fake(tmp_pat
     assert not (output / "dependabot.json").exists()
     assert (output / "repositories.json").exists()
     assert _port_is_closed(fake_url_in(result.stdout)), "the demo left the fake GitHub running"
+
+
+def test_sample_organisation_is_dated_from_midnight_of_the_given_day() -> None:
+    morning = sample_org.build_for(datetime(2030, 1, 15, 0, 0, 1, tzinfo=UTC))
+    evening = sample_org.build_for(datetime(2030, 1, 15, 23, 59, 59, tzinfo=UTC))
+
+    def dates(org: Organization) -> list[tuple[str, str | None, str]]:
+        repos = [(repo.name, repo.pushed_at, repo.created_at) for repo in org.repositories]
+        alerts = [
+            (alert.repository, alert.state, alert.created_at)
+            for alert in [*org.dependabot_alerts, *org.secret_scanning_alerts]
+        ]
+        return repos + alerts
+
+    assert dates(morning) == dates(evening)
+    billing = [a for a in morning.dependabot_alerts if a.repository == "billing-api"]
+    assert [a.created_at for a in billing] == ["2030-01-13T00:00:00Z", "2030-01-03T00:00:00Z"]
+    assert {repo.name for repo in morning.repositories} >= set(sample_org.EXPECTED_FAILED_CHECKS)
+    assert all(alert.secret.endswith("-not-real") for alert in morning.secret_scanning_alerts)
