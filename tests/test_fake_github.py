@@ -527,6 +527,24 @@ def test_faults_can_be_set_over_http(fake: FakeGitHub, token: str) -> None:
     assert call(fake, "GET", "/orgs/acme/members", token).status == 401
 
 
+def test_stats_are_exact_under_concurrency(fake: FakeGitHub, token: str) -> None:
+    fake.reset_stats()
+    query = {"query": '{ repository(owner: "acme", name: "api") { name } }'}
+
+    def one(i: int) -> int:
+        if i % 2:
+            return call(fake, "POST", "/graphql", token, body=query).status
+        return call(fake, "GET", "/orgs/acme/repos", token).status
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(one, range(64)))
+    assert statuses == [200] * 64
+    assert fake.stats.total == 64 and len(fake.stats.log) == 64
+    assert fake.stats.by_route == {"org_repos": 32, "graphql": 32}
+    assert fake.stats.graphql_points == 32
+    assert fake.core.peek().used == 32 and fake.stats.in_flight == 0
+
+
 def test_stats_count_routes_and_log(fake: FakeGitHub, token: str) -> None:
     call(fake, "GET", "/orgs/acme/repos?per_page=100", token)
     stats = json.loads(HTTP.request("GET", fake.url + "/_fake/stats").data)

@@ -22,13 +22,25 @@ with real HTTP/1.1 keep-alive, and checks what GitHub checks:
   node limit, cost, and explicit errors for fields the fake does not implement
   (``type: FAKE_NOT_IMPLEMENTED``).
 
-Faults (:class:`Faults`) inject latency, 5xx, secondary and primary limits,
-RATE_LIMITED, token expiry, failing routes, a concurrency cap, heavy-query 502s
-and hostile answers. ``fake.stats`` counts everything; ``GET /_fake/stats``
-returns the same counters as JSON for out-of-process readers.
+Faults (:class:`Faults`, see ``faults.py``) inject latency, 5xx (next N or
+a seeded rate), secondary limits (with any ``retry-after`` or none), primary
+budgets (``rest_budget``/``graphql_budget``, reset skew into the past),
+GraphQL RATE_LIMITED, short token TTLs, permanently failing routes, a
+concurrency cap, heavy-query 502s and hostile answers (``html``,
+``truncated``, ``bad_link``, ``wrong_shape``, ``cut``). Counted faults apply to
+every route, App routes included, unless ``fault_routes`` narrows them. An App
+without the route's permission (``permissions=``) gets 403 "Resource not
+accessible by integration".
 
-Out of process: ``python -m tests.fake_github --org MODULE:FUNCTION --port 0
---key-file PATH`` prints one JSON line ``{"url", "client_id", "org", "key_file"}``.
+``fake.stats`` (:class:`FakeStats`) counts total/rest/graphql requests,
+``by_route``, ``tokens_issued``, ``graphql_points``, ``peak_concurrency`` and
+keeps a ``log`` of ``(method, route, path, status)``. Control routes, not
+counted: ``GET /_fake/stats``, ``POST /_fake/reset_stats``,
+``POST /_fake/expire_tokens``, ``POST /_fake/faults`` (JSON of Faults fields).
+
+Out of process: ``python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N]
+--port 0 --key-file PATH [--latency-ms 50]`` prints one JSON line
+``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM.
 """
 
 from tests.fake_github.faults import Faults
