@@ -15,7 +15,7 @@ from collectors.errors import RepositoryUnreadableError
 from collectors.inventory import list_repositories
 from collectors.repositories import RepositorySettings, collect_repositories
 from collectors.secret_scanning import collect_secret_scanning
-from github_client import GitHubError
+from github_client import GitHubError, ResponseFormatError
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import Branch, Organization, PullRequest
 from tests.fake_github.samples import generated_org
@@ -267,3 +267,41 @@ def test_a_transient_not_found_is_retried_alone_once(
     assert canonical(result.records) == clean_bytes
     # 2 batches + 1 single retry + 1 follow-up + 1 team + 1 e-mail query.
     assert fake.stats.by_route["graphql"] == 6
+
+
+@pytest.mark.parametrize(
+    ("route", "mode"),
+    [
+        ("graphql", "html"),
+        ("graphql", "truncated"),
+        ("graphql", "wrong_shape"),
+        ("org_members", "wrong_shape"),
+    ],
+)
+def test_hostile_answers_fail_with_a_named_error(
+    fake_github: Factory, mode: str, route: str
+) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    fake.faults.hostile = {route: mode}
+    with pytest.raises(ResponseFormatError) as caught:
+        collect_repositories(client, ORG, inventory, SETTINGS, NOW)
+    path = "/graphql" if route == "graphql" else f"/orgs/{ORG}/members"
+    assert path in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        {"signed_commit_number": 101},
+        {"signed_commit_number": -1},
+        {"thread_count": 0},
+        {"batch_size": 0},
+        {"inactivity_years": -1},
+    ],
+)
+def test_settings_out_of_range_are_refused(arguments: dict[str, int]) -> None:
+    values = {"inactivity_years": 1, "signed_commit_number": 15, "thread_count": 4}
+    with pytest.raises(ValueError, match="must be"):
+        RepositorySettings(**{**values, **arguments})
