@@ -78,6 +78,9 @@ def test_key_from_secrets_manager_runs(
     started = [line for line in json_log_lines(stream) if line["message"] == "run started"]
     assert started[0]["key_source"] == "AWS_SECRET_NAME"
     assert (Path(env["OUTPUT_DIR"]) / "dependabot.json").exists()
+    # LOG_LEVEL=DEBUG: botocore's own debug output (which shows response bodies) stays off
+    key_lines = [line for line in app_private_key.splitlines() if not line.startswith("-----")]
+    assert not any(line in stream.getvalue() for line in key_lines)
 
 
 @pytest.mark.parametrize("secret_name", ["no-such-secret", "not-a-pem"])
