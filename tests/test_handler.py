@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -316,32 +318,36 @@ def test_deadline_mid_run_stops_new_work_and_writes_what_succeeded(
 
 
 def test_deadline_during_collections_keeps_finished_ones(
-    env: dict[str, str], fake: FakeGitHub, clock: ManualClock
+    env: dict[str, str], fake: FakeGitHub, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The alert collections finish; the repository facts run into the deadline."""
-    state = {"alerts_done": False}
+    alerts_served = threading.Event()
+    real_repositories = handler.COLLECTORS["repositories"]
 
-    def remaining() -> int:
-        routes = fake.stats.by_route
-        done = routes["dependabot_alerts"] >= 1 and routes["secret_scanning_alerts"] >= 1
-        state["alerts_done"] = state["alerts_done"] or done
-        return 30_000 if state["alerts_done"] and routes["graphql"] >= 1 else 600_000
+    def repositories_after_the_alerts(*args: Any) -> Any:
+        deadline_s = time.monotonic() + 10
+        while time.monotonic() < deadline_s and not alerts_served.is_set():
+            routes = fake.stats.by_route
+            if routes["dependabot_alerts"] and routes["secret_scanning_alerts"]:
+                alerts_served.set()
+            time.sleep(0.01)
+        return real_repositories(*args)
 
-    run = invoke(env, clock=clock, context=FakeLambdaContext(remaining))
+    monkeypatch.setitem(handler.COLLECTORS, "repositories", repositories_after_the_alerts)
+    # under 60 s left as soon as the repository facts' first GraphQL query was answered
+    context = FakeLambdaContext(lambda: 30_000 if fake.stats.by_route["graphql"] else 600_000)
+    run = invoke(env, clock=clock, context=context)
+    assert alerts_served.is_set()
+    assert isinstance(run.error, RunFailed)
+    assert list(run.error.failed) == ["repositories"]
     output = Path(env["OUTPUT_DIR"])
     summary = validate_outputs(output)["run_summary.json"]
-    statuses = {name: block["status"] for name, block in summary["collections"].items()}
-    failed = {name for name, status in statuses.items() if status == "failed"}
-    for name in failed:
-        assert summary["collections"][name]["error"].startswith("stopped: Lambda deadline")
-        assert not (output / f"{name}.json").exists()
-    for name in set(statuses) - failed:
-        assert (output / f"{name}.json").exists()
-    if failed:
-        assert isinstance(run.error, RunFailed)
-        assert summary["status"] in {"partial", "failed"}
-    else:  # the repository facts happened to finish in the one GraphQL request
-        assert run.error is None
+    assert summary["status"] == "partial"
+    assert summary["collections"]["repositories"]["error"].startswith("stopped: Lambda deadline")
+    assert not (output / "repositories.json").exists()
+    assert (output / "dependabot.json").exists()
+    assert (output / "secret_scanning.json").exists()
+    assert fake.stats.by_route["graphql"] == 1  # no GitHub request once the deadline was near
 
 
 # --------------------------------------------------------------------------- App setup errors
