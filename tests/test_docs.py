@@ -237,9 +237,35 @@ def test_every_config_json_key_is_on_configuration_page(key: str) -> None:
     )
 
 
+def test_configuration_page_shows_the_shipped_config_json() -> None:
+    """The page's example is the file that ships, not an older copy."""
+    text = page_text("configuration.md")
+    blocks = re.findall(r"```json\n(.*?)```", text, flags=re.DOTALL)
+    shipped = json.loads((ROOT / "config.json").read_text(encoding="utf-8"))
+    assert any(json.loads(block) == shipped for block in blocks), (
+        "docs/configuration.md no longer shows the shipped config.json"
+    )
+
+
 @pytest.mark.parametrize("key", SPEC_EVENT_KEYS)
 def test_every_event_key_is_on_configuration_page(key: str) -> None:
     assert f"`{key}`" in page_text("configuration.md")
+
+
+# --- datasets -----------------------------------------------------------------
+
+
+def check_names() -> tuple[str, ...]:
+    from collectors.policy import CHECK_NAMES  # noqa: PLC0415 - pure module, no I/O
+
+    return tuple(CHECK_NAMES)
+
+
+@pytest.mark.parametrize("check", check_names())
+def test_every_check_has_its_section_on_repositories_page(check: str) -> None:
+    assert f"### `{check}`" in page_text("datasets/repositories.md"), (
+        f"check {check!r} has no section on docs/datasets/repositories.md"
+    )
 
 
 # --- the site ----------------------------------------------------------------
