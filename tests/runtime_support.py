@@ -19,7 +19,8 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-SCHEMAS = Path("/work/shared/spec/schemas")
+from tests.contract import output_schema_path
+
 REGION = "us-east-1"
 
 AWS_DUMMY_ENV = {
@@ -73,7 +74,7 @@ def s3_objects(s3: Any, bucket: str) -> dict[str, bytes]:
 
 
 def schema(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(output_schema_path(name).read_text(encoding="utf-8"))
     return loaded
 
 

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import pytest
-from graphql import GraphQLSchema, build_schema, parse, validate
+from graphql import parse, validate
 
 from collectors import queries
-
-SCHEMA_PATH = Path("/work/shared/github/schema.graphql")
-
-
-@functools.cache
-def github_schema() -> GraphQLSchema:
-    return build_schema(SCHEMA_PATH.read_text(encoding="utf-8"), assume_valid_sdl=True)
+from tests.fake_github.graphql_exec import github_schema
 
 
 def validation_errors(query: str) -> list[str]:

@@ -55,9 +55,10 @@ MAX_PAGE = 100
 MAX_NODES = 500_000
 DOCUMENT_CACHE_SIZE = 512
 SCHEMA_ENV = "GITHUB_GRAPHQL_SCHEMA"
+# The shared specification's copy first (authoritative), then the vendored one.
 _SCHEMA_CANDIDATES = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "github" / "schema.graphql",
     Path(__file__).with_name("schema.graphql"),
-    Path("/work/shared/github/schema.graphql"),
 )
 
 _schema_lock = threading.Lock()
@@ -74,7 +75,7 @@ def schema_path() -> Path:
             return candidate
     raise FileNotFoundError(
         f"GitHub's GraphQL schema not found: set {SCHEMA_ENV} or put schema.graphql in "
-        f"{_SCHEMA_CANDIDATES[0].parent}"
+        f"{_SCHEMA_CANDIDATES[1].parent}"
     )
 
 

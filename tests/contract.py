@@ -1,0 +1,32 @@
+"""Where tests read the specification's machine-readable contract.
+
+The authoritative copies live in ``../shared`` beside the repository (as CI
+lays it out): GitHub's GraphQL schema and the JSON Schemas of the outputs.
+The repository vendors copies (``tests/fake_github/schema.graphql``,
+``docs/schemas/``) so that a plain clone still runs its tests;
+``tests/test_contract.py`` fails when a vendored copy drifts from ``../shared``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = REPO_ROOT.parent / "shared"
+
+SHARED_GRAPHQL_SCHEMA = SHARED / "github" / "schema.graphql"
+VENDORED_GRAPHQL_SCHEMA = REPO_ROOT / "tests" / "fake_github" / "schema.graphql"
+
+SHARED_OUTPUT_SCHEMAS = SHARED / "spec" / "schemas"
+VENDORED_OUTPUT_SCHEMAS = REPO_ROOT / "docs" / "schemas"
+
+
+def graphql_schema_path() -> Path:
+    """GitHub's GraphQL SDL: the shared copy when present, else the vendored one."""
+    return SHARED_GRAPHQL_SCHEMA if SHARED_GRAPHQL_SCHEMA.is_file() else VENDORED_GRAPHQL_SCHEMA
+
+
+def output_schema_path(file_name: str) -> Path:
+    """The JSON Schema of one output document, e.g. ``repositories.schema.json``."""
+    shared = SHARED_OUTPUT_SCHEMAS / file_name
+    return shared if shared.is_file() else VENDORED_OUTPUT_SCHEMAS / file_name
