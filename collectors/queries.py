@@ -4,20 +4,34 @@ Repository names, team slugs and logins travel as variables (``$n0``, ``$s0``,
 ``$l0``), never spliced into the text, so a batch's query text depends only on
 its size: GitHub (and the test fake) parse and validate each shape once. Every
 document here is validated against GitHub's published schema in
-tests/test_collectors_queries.py.
+tests/test_collectors_queries.py, and asks ``rateLimit { cost }``.
+
+Cost (GitHub's formula: each connection costs the product of its enclosing
+connections' sizes, summed over connections, / 100, rounded, at least 1):
+a facts selection has four top-level connections (``refs``, ``rulesets``,
+``history``, ``pullRequests``), so 50 repositories cost 2 points. Branch rules
+are asked per branch only where needed (:func:`branch_rules_query`): one point
+per 100 branches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 PAGE_SIZE: Final = 100
 
 _PAGE_INFO: Final = "pageInfo { hasNextPage endCursor }"
-_BRANCH_NODES: Final = "nodes { name branchProtectionRule { id } rules(first: 1) { totalCount } }"
+_BRANCH_NODES: Final = "nodes { name branchProtectionRule { id } }"
+# Every query asks its own cost, so the client's ``graphql_points`` count is exact.
+RATE_LIMIT: Final = "rateLimit { cost }"
+# Rulesets that may apply to the repository (its own and its organisation's),
+# active or not: a pre-filter, 0 means only classic rules can protect a branch.
+RULESETS: Final = "rulesets(first: 1, includeParents: true) { totalCount }"
 _PR_NODES: Final = "nodes { author { __typename login } }"
 _TREE: Final = "{ __typename ... on Tree { entries { name type } } }"
 _BLOB: Final = "{ __typename ... on Blob { text } }"
+_RULES: Final = "{ rules(first: 1) { totalCount } }"
 
 # Aliases of the directory and CODEOWNERS lookups, in GitHub's CODEOWNERS order.
 TREE_ALIASES: Final = {"root": "HEAD:", "dotGithub": "HEAD:.github", "docs": "HEAD:docs"}
@@ -68,6 +82,7 @@ def repository_facts_selection(signed_commit_number: int) -> str:
     return " ".join(
         [
             "{ name visibility isEmpty createdAt pushedAt hasVulnerabilityAlertsEnabled",
+            RULESETS,
             branches_connection(),
             history_selection(signed_commit_number),
             *objects,
@@ -91,7 +106,7 @@ def repository_facts_query(count: int, signed_commit_number: int) -> str:
         f"{repository_alias(i)}: repository(owner: $org, name: $n{i}) {selection}"
         for i in range(count)
     )
-    return f"query RepositoryFacts($org: String!{names}) {{ {fields} }}"
+    return f"query RepositoryFacts($org: String!{names}) {{ {fields} {RATE_LIMIT} }}"
 
 
 def follow_up_query(branch_pages: int, pull_request_pages: int) -> str:
@@ -110,7 +125,32 @@ def follow_up_query(branch_pages: int, pull_request_pages: int) -> str:
             f"p{i}: repository(owner: $org, name: $pn{i}) "
             f"{{ {pull_requests_connection(f'pc{i}')} }}"
         )
-    return f"query NextPages({', '.join(variables)}) {{ {' '.join(fields)} }}"
+    return f"query NextPages({', '.join(variables)}) {{ {' '.join(fields)} {RATE_LIMIT} }}"
+
+
+def branch_alias(index: int) -> str:
+    """The alias of the index-th branch asked of one repository in :func:`branch_rules_query`."""
+    return f"b{index}"
+
+
+def branch_rules_query(branch_counts: Sequence[int]) -> str:
+    """Whether rules (active rulesets) apply to given branches, across repositories.
+
+    Repository ``r<i>`` is named by ``$n<i>``; its ``branch_counts[i]`` branches are
+    ``b<j>: ref(qualifiedName: $q<i>_<j>)``. The text depends only on the counts.
+    """
+    variables = ["$org: String!"]
+    fields = []
+    for i, count in enumerate(branch_counts):
+        variables.append(f"$n{i}: String!")
+        refs = []
+        for j in range(count):
+            variables.append(f"$q{i}_{j}: String!")
+            refs.append(f"{branch_alias(j)}: ref(qualifiedName: $q{i}_{j}) {_RULES}")
+        fields.append(
+            f"{repository_alias(i)}: repository(owner: $org, name: $n{i}) {{ {' '.join(refs)} }}"
+        )
+    return f"query BranchRules({', '.join(variables)}) {{ {' '.join(fields)} {RATE_LIMIT} }}"
 
 
 def team_maintainers_query(count: int) -> str:
@@ -122,7 +162,7 @@ def team_maintainers_query(count: int) -> str:
         for i in range(count)
     )
     organization = f"organization(login: $org) {{ {fields} }}"
-    return f"query TeamMaintainers($org: String!{variables}) {{ {organization} }}"
+    return f"query TeamMaintainers($org: String!{variables}) {{ {organization} {RATE_LIMIT} }}"
 
 
 def verified_emails_query(count: int) -> str:
@@ -132,4 +172,4 @@ def verified_emails_query(count: int) -> str:
         f"u{i}: user(login: $l{i}) {{ organizationVerifiedDomainEmails(login: $org) }}"
         for i in range(count)
     )
-    return f"query VerifiedEmails($org: String!{variables}) {{ {fields} }}"
+    return f"query VerifiedEmails($org: String!{variables}) {{ {fields} {RATE_LIMIT} }}"

@@ -2,12 +2,21 @@
 
 Request plan (issue 5's budget): the inventory's REST pages, then one GraphQL
 query per ``batch_size`` active repositories (each repository's facts in one
-selection: branches with protection, latest commit signatures, the root /
-``.github`` / ``docs`` listings, the three CODEOWNERS candidates, open pull
-request authors), follow-up pages only for repositories with more than 100
-branches or open pull requests, then the people lookups of
+selection: how many rulesets may apply, branches with their classic protection
+rule, latest commit signatures, the root / ``.github`` / ``docs`` listings, the
+three CODEOWNERS candidates, open pull request authors), follow-up pages only
+for repositories with more than 100 branches or open pull requests, then the
+branch rules of the branches that only a ruleset could protect (repositories
+with rulesets, branches without a classic rule; up to 100 branches per query
+across repositories), then the people lookups of
 :class:`collectors.people.OrgDirectory`. Batches are small units on a thread
 pool, collected as they complete.
+
+Points: asking ``rules`` under every branch of ``refs(first: 100)`` costs 100
+requests per repository in GitHub's formula (about one point per repository);
+asking ``rulesets { totalCount }`` per repository and ``rules`` per branch only
+where it can matter costs about 2 points per 50 repositories plus one per 100
+such branches.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ from collectors.people import OrgDirectory
 from collectors.policy import PUBLIC, checklist, is_bot_or_deleted
 from collectors.queries import (
     CODEOWNERS_ALIASES,
+    branch_alias,
+    branch_rules_query,
     follow_up_query,
     repository_alias,
     repository_facts_query,
@@ -59,6 +70,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 MAX_SIGNED_COMMITS = 100
+BRANCHES_PER_RULES_QUERY = 100
 SECURITY_PERMISSION_WARNING = (
     "GitHub did not reveal security_and_analysis (secret scanning / push protection status) "
     "for {count} public repositories (e.g. {examples}); their secret_scanning_disabled and "
@@ -103,7 +115,11 @@ class RepoDraft:
     github_entries: tuple[TreeEntry, ...]
     docs_entries: tuple[TreeEntry, ...]
     codeowners_owners: tuple[str, ...] | None
+    rulesets: int = 0  # rulesets that may apply (any enforcement); 0: classic rules only
+    branch_names: list[str] = field(default_factory=list)
+    # Per branch: protected so far (a classic rule; then a rule from a ruleset).
     branches_protected: list[bool] = field(default_factory=list)
+    branches_deleted: set[int] = field(default_factory=set)  # gone before their rules were read
     branches_cursor: str | None = None
     pull_request_authors: list[PullRequestAuthor | None] = field(default_factory=list)
     pull_requests_cursor: str | None = None
@@ -116,7 +132,11 @@ class RepoDraft:
             created_at=self.created_at,
             pushed_at=self.pushed_at,
             is_empty=self.is_empty,
-            branches_protected=tuple(self.branches_protected),
+            branches_protected=tuple(
+                protected
+                for index, protected in enumerate(self.branches_protected)
+                if index not in self.branches_deleted
+            ),
             commit_signatures=self.commit_signatures,
             root_entries=self.root_entries,
             github_entries=self.github_entries,
@@ -150,16 +170,35 @@ def advanced_cursor(previous: str | None, cursor: str | None, where: str) -> str
     return cursor
 
 
-def branch_page(connection: Mapping[str, Any], where: str) -> tuple[list[bool], str | None]:
-    """Per-branch protection flags of one ``refs`` page, and the next cursor."""
-    flags = []
+@dataclass(frozen=True)
+class BranchPage:
+    """One ``refs`` page: branch names, whether a classic rule protects each, next cursor."""
+
+    names: list[str]
+    classic_protected: list[bool]
+    cursor: str | None
+
+
+def branch_page(connection: Mapping[str, Any], where: str) -> BranchPage:
+    """Branch names and classic-protection flags of one ``refs`` page, and the next cursor."""
+    names, flags = [], []
     for node in field_list(connection, "nodes", where):
         branch = as_object(node, where, "refs.nodes[]")
-        rule = field_object_or_none(branch, "branchProtectionRule", where)
-        rules = field_object_or_none(branch, "rules", where)
-        has_ruleset = rules is not None and field_int(rules, "totalCount", where) > 0
-        flags.append(rule is not None or has_ruleset)
-    return flags, next_cursor(connection, where)
+        names.append(field_str(branch, "name", where))
+        flags.append(field_object_or_none(branch, "branchProtectionRule", where) is not None)
+    return BranchPage(names, flags, next_cursor(connection, where))
+
+
+def ruleset_count(repo: Mapping[str, Any], where: str) -> int:
+    """``rulesets.totalCount``: rulesets that may apply to the repository (0 when null)."""
+    rulesets = field_object_or_none(repo, "rulesets", where)
+    return 0 if rulesets is None else field_int(rulesets, "totalCount", where)
+
+
+def has_rules(ref: Mapping[str, Any], where: str) -> bool:
+    """Whether an active ruleset's rules apply to a branch (``rules.totalCount`` > 0)."""
+    rules = field_object_or_none(ref, "rules", where)
+    return rules is not None and field_int(rules, "totalCount", where) > 0
 
 
 def pull_request_page(
@@ -229,7 +268,7 @@ def draft_from_answer(
     visibility = field_str(repo, "visibility", where)
     if visibility not in VISIBILITIES:
         raise CollectionError(f"{where}: unknown visibility {visibility!r}")
-    branches, branches_cursor = branch_page(field_object(repo, "refs", where), f"{where} refs")
+    branches = branch_page(field_object(repo, "refs", where), f"{where} refs")
     authors, pulls_cursor = pull_request_page(
         field_object(repo, "pullRequests", where), f"{where} pullRequests"
     )
@@ -245,8 +284,10 @@ def draft_from_answer(
         github_entries=tree_entries(repo, "dotGithub", where),
         docs_entries=tree_entries(repo, "docs", where),
         codeowners_owners=codeowners_owners(repo, where),
-        branches_protected=branches,
-        branches_cursor=branches_cursor,
+        rulesets=ruleset_count(repo, where),
+        branch_names=branches.names,
+        branches_protected=branches.classic_protected,
+        branches_cursor=branches.cursor,
         pull_request_authors=authors,
         pull_requests_cursor=pulls_cursor,
     )
@@ -360,15 +401,111 @@ class FactReader:
         for index, draft in enumerate(branch_drafts):
             where = f"{self.where(draft.listing.name)} refs (next page)"
             repo = field_object(answer.data, f"b{index}", where)
-            flags, cursor = branch_page(field_object(repo, "refs", where), where)
-            draft.branches_cursor = advanced_cursor(draft.branches_cursor, cursor, where)
-            draft.branches_protected.extend(flags)
+            page = branch_page(field_object(repo, "refs", where), where)
+            draft.branches_cursor = advanced_cursor(draft.branches_cursor, page.cursor, where)
+            draft.branch_names.extend(page.names)
+            draft.branches_protected.extend(page.classic_protected)
         for index, draft in enumerate(pull_drafts):
             where = f"{self.where(draft.listing.name)} pullRequests (next page)"
             repo = field_object(answer.data, f"p{index}", where)
             authors, cursor = pull_request_page(field_object(repo, "pullRequests", where), where)
             draft.pull_requests_cursor = advanced_cursor(draft.pull_requests_cursor, cursor, where)
             draft.pull_request_authors.extend(authors)
+
+    def read_branch_rules(self, checks: Sequence[BranchCheck]) -> list[None]:
+        """Rules of each listed branch (halved while too heavy); marks the protected ones."""
+        return with_halving(
+            checks, self._read_branch_rules, lambda check: self.where(check.draft.listing.name)
+        )
+
+    def _read_branch_rules(
+        self, checks: Sequence[BranchCheck], *, retry_missing: bool = True
+    ) -> None:
+        groups = checks_by_repository(checks)
+        variables: dict[str, Any] = {"org": self._org}
+        for i, group in enumerate(groups):
+            variables[f"n{i}"] = group[0].draft.listing.name
+            for j, check in enumerate(group):
+                variables[f"q{i}_{j}"] = f"refs/heads/{check.branch_name}"
+        query = branch_rules_query([len(group) for group in groups])
+        what = f"GraphQL branch rules of {len(checks)} branches in {self._org}"
+        answer = run_graphql(self._client, query, variables, what)
+        names = [group[0].draft.listing.name for group in groups]
+        missing = not_found_aliases(answer.errors, names, self.where, what)
+        for i, group in enumerate(groups):
+            alias = repository_alias(i)
+            if alias in missing:
+                self._retry_missing_rules(group, retry_missing)
+                continue
+            where = f"{self.where(names[i])} branch rules"
+            repo = field_object_or_none(answer.data, alias, where)
+            if repo is None:
+                raise RepositoryUnreadableError(f"{where}: GitHub answered null without an error")
+            for j, check in enumerate(group):
+                ref = field_object_or_none(repo, branch_alias(j), where)
+                check.apply(ref, f"{where} (branch {check.branch_name!r})")
+
+    def _retry_missing_rules(self, group: Sequence[BranchCheck], retry_missing: bool) -> None:
+        name = group[0].draft.listing.name
+        if not retry_missing:
+            raise RepositoryUnreadableError(
+                f"{self.where(name)}: GitHub answered NOT_FOUND twice for a repository whose "
+                "facts it had answered earlier in the run (deleted, renamed or hidden from the "
+                "App during the run?); run again"
+            )
+        logger.warning(
+            "repository not found in branch rules batch, retrying alone",
+            extra={"org": self._org, "repository": name},
+        )
+        try:
+            self._read_branch_rules(group, retry_missing=False)
+        except BatchTooHeavyError as exc:
+            raise RepositoryUnreadableError(
+                f"{self.where(name)}: GitHub could not answer the branch rules query for it "
+                f"alone ({exc}); retry the run later"
+            ) from exc
+
+
+@dataclass(frozen=True)
+class BranchCheck:
+    """A branch whose protection depends on rulesets: its draft and its index there."""
+
+    draft: RepoDraft
+    index: int
+
+    @property
+    def branch_name(self) -> str:
+        return self.draft.branch_names[self.index]
+
+    def apply(self, ref: Mapping[str, Any] | None, where: str) -> None:
+        """Record the answer: protected when rules apply; a null ref is a deleted branch."""
+        if ref is None:
+            logger.warning(
+                "branch deleted during the run, not judged",
+                extra={"repository": self.draft.listing.name, "branch": self.branch_name},
+            )
+            self.draft.branches_deleted.add(self.index)
+        elif has_rules(ref, where):
+            self.draft.branches_protected[self.index] = True
+
+
+def checks_by_repository(checks: Sequence[BranchCheck]) -> list[list[BranchCheck]]:
+    """``checks`` grouped by repository, in first-seen order."""
+    groups: dict[int, list[BranchCheck]] = {}
+    for check in checks:
+        groups.setdefault(id(check.draft), []).append(check)
+    return list(groups.values())
+
+
+def branches_needing_rules(drafts: Sequence[RepoDraft]) -> list[BranchCheck]:
+    """Branches without a classic rule in repositories where some ruleset may apply."""
+    return [
+        BranchCheck(draft, index)
+        for draft in drafts
+        if draft.rulesets > 0
+        for index, protected in enumerate(draft.branches_protected)
+        if not protected
+    ]
 
 
 def run_all(executor: Executor, run: Callable[[T], R], units: Sequence[T]) -> list[R]:
@@ -402,7 +539,9 @@ def read_all_drafts(
 
     First pages in units of ``batch_size`` repositories; then, for the few
     repositories with more than 100 branches or open pull requests, rounds of
-    aliased next-page queries batched across the whole organisation.
+    aliased next-page queries batched across the whole organisation; then the
+    rules of the branches only a ruleset could protect, up to 100 branches per
+    query across the whole organisation.
     """
     drafts = [
         draft
@@ -411,6 +550,8 @@ def read_all_drafts(
     ]
     while pages := pending_pages(drafts):
         run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
+    checks = branches_needing_rules(drafts)
+    run_all(executor, reader.read_branch_rules, chunks(checks, BRANCHES_PER_RULES_QUERY))
     return drafts
 
 

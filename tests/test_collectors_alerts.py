@@ -49,7 +49,7 @@ def test_inventory_lists_every_repository_with_its_security_status(
     client = connected_client(fake, fake.clock)
     inventory = list_repositories(client, ORG)
     by_name = {listing.name: listing for listing in inventory}
-    assert len(inventory) == 83  # archived included, one page of 100
+    assert len(inventory) == 86  # archived included, one page of 100
     assert by_name["archived-repo"].archived is True
     assert by_name["ss-unrevealed-public"] == RepoListing(
         name="ss-unrevealed-public",

@@ -13,6 +13,7 @@ from collectors import CollectionResult
 from collectors.dependabot import collect_dependabot
 from collectors.errors import RepositoryUnreadableError
 from collectors.inventory import list_repositories
+from collectors.queries import repository_facts_query
 from collectors.repositories import RepositorySettings, collect_repositories
 from collectors.secret_scanning import collect_secret_scanning
 from github_client import GitHubError, ResponseFormatError
@@ -75,10 +76,12 @@ def test_repositories_dataset_is_exactly_the_expected_one(fake_github: Factory) 
 def test_one_query_per_batch_and_follow_ups_only_for_long_lists(fake_github: Factory) -> None:
     fake = fake_github(build_org60(), clock=run_clock())
     collect(fake)
-    # 81 active repositories: 2 batches of <= 50; one aliased follow-up query for the
-    # second pages of the repositories with 150/130 branches and 121 open pull
-    # requests; one team-maintainers query and one verified-e-mails query.
-    assert fake.stats.by_route["graphql"] == 5
+    # 84 active repositories: 2 batches of <= 50; one aliased follow-up query for the
+    # second pages of the repositories with 150/130/130 branches and 121 open pull
+    # requests; 403 branches without a classic rule in repositories with rulesets
+    # (149 + 129 + 120 + 5 small ones): 5 branch-rules queries of <= 100; one
+    # team-maintainers query and one verified-e-mails query.
+    assert fake.stats.by_route["graphql"] == 10
     assert fake.stats.by_route["org_members"] == 1
     assert fake.stats.by_route["org_repos"] == 1
     assert fake.stats.by_route["branches"] == 0
@@ -236,12 +239,51 @@ def test_request_budget_on_a_500_repository_org(
         f"= {per_repo:.4f}/repo; {breakdown}"
     )
     assert active == 450
-    assert per_repo <= 0.3, breakdown
+    assert per_repo <= 0.1, breakdown
     # inventory 5 pages; 9 GraphQL batches + 1 follow-up query for the 10 long
-    # lists + 1 team + 1 e-mail query; members 1 page; alerts: 250 Dependabot
-    # (3 pages) + 125 secret scanning (2 pages); App auth 2.
-    assert breakdown["graphql"] == 12
+    # lists + 15 branch-rules queries (10 repositories with rulesets x 149 branches
+    # without a classic rule, 100 per query) + 1 team + 1 e-mail query; members 1
+    # page; alerts: 250 Dependabot (3 pages) + 125 secret scanning (2 pages); App auth 2.
+    assert breakdown["graphql"] == 27
     assert breakdown["org_repos"] == 5
+
+
+def test_graphql_points_on_a_500_repository_org(
+    fake_github: Factory, record_property: Callable[[str, object], None]
+) -> None:
+    """Every query asks its own cost, so the client's count is exactly what GitHub charged.
+
+    Before rulesets were asked per repository (``rules`` under each of 100 refs), the
+    same run cost 480 points (52 per 50-repository batch).
+    """
+    fake = fake_github(budget_org(500), clock=run_clock())
+    outcome = run_everything(fake, RepositorySettings(1, 15, thread_count=4))
+    points = outcome["stats"].graphql_points
+    record_property("graphql_points_500_repositories", points)
+    print(f"\n500-repo org: {points} GraphQL points")
+    assert points == fake.stats.graphql_points
+    # 9 batches x 2 + 1 follow-up + 15 x 1 branch rules + 1 team + 1 e-mail query.
+    assert points == 36
+
+
+def test_points_of_a_50_repository_batch(
+    fake_github: Factory, record_property: Callable[[str, object], None]
+) -> None:
+    fake = fake_github(budget_org(500), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    try:
+        active = [listing for listing in list_repositories(client, "bigco") if not listing.archived]
+        variables: dict[str, Any] = {"org": "bigco"}
+        variables.update({f"n{i}": listing.name for i, listing in enumerate(active[:50])})
+        answer = client.graphql(repository_facts_query(50, 15), variables)
+    finally:
+        client.close()
+    cost = answer.data["rateLimit"]["cost"]
+    record_property("graphql_points_per_50_repository_batch", cost)
+    # refs, rulesets, history and pullRequests: 4 requests per repository, 200 / 100.
+    assert cost <= 5
+    assert cost == 2
+    assert fake.stats.graphql_points == 2
 
 
 def test_a_transient_not_found_is_retried_alone_once(

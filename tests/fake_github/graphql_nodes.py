@@ -417,6 +417,34 @@ class RepositoryNode(Node):
             branches = []
         return Connection(branches, args, lambda b: RefNode(self.ctx, self.repo, b))
 
+    def gql_ref(self, info: Info, qualifiedName: str) -> RefNode | None:  # noqa: N803
+        """A branch by ``refs/heads/NAME`` or by its short name; None when absent (no tags)."""
+        name = qualifiedName.removeprefix("refs/heads/")
+        if qualifiedName.startswith("refs/") and name == qualifiedName:
+            return None  # refs/tags/... or another namespace: the fake has none
+        branch = next((b for b in self.repo.branches if b.name == name), None)
+        return RefNode(self.ctx, self.repo, branch) if branch is not None else None
+
+    def gql_rulesets(self, info: Info, **args: Any) -> Connection:
+        """Rulesets counted for the repository (``includeParents: true`` only, its default).
+
+        The first ``active_rulesets`` are ACTIVE (they protect the branches with
+        ``ruleset=True``); the rest are in EVALUATE mode and protect nothing.
+        """
+        check_arguments(info, args, PAGING_ARGS)
+        active = self.repo.active_rulesets
+        numbers = range(1, self.repo.ruleset_count + 1)
+        return Connection(
+            numbers,
+            args,
+            lambda number: {
+                "id": node_id("RepositoryRuleset", f"{self.repo.id}:{number}"),
+                "databaseId": self.repo.id * 1000 + number,
+                "name": f"ruleset-{number}",
+                "enforcement": "ACTIVE" if number <= active else "EVALUATE",
+            },
+        )
+
     def gql_object(self, info: Info, expression: str | None = None, **args: Any) -> Node | None:
         check_arguments(info, args, ())
         if expression is None:

@@ -67,10 +67,28 @@ class Repository:
     secret_scanning: str | None = "enabled"  # "enabled" | "disabled" | None
     push_protection: str | None = "enabled"  # "enabled" | "disabled" | None
     id: int = field(default_factory=_next_id)
+    # Rulesets (repository and organisation level) that GraphQL
+    # ``Repository.rulesets(includeParents: true)`` counts, active or not. None:
+    # derived, 1 when some branch has ``ruleset=True`` else 0. An explicit count
+    # says "rulesets exist" without protecting anything: ones that target no
+    # branch, or ones in evaluate/disabled mode.
+    rulesets: int | None = None
 
     @property
     def is_empty(self) -> bool:
         return self.default_branch is None
+
+    @property
+    def active_rulesets(self) -> int:
+        """How many of the counted rulesets protect a branch (0 or 1 in this model)."""
+        return 1 if any(branch.ruleset for branch in self.branches) else 0
+
+    @property
+    def ruleset_count(self) -> int:
+        """What ``rulesets { totalCount }`` answers (never below the active ones)."""
+        if self.rulesets is None:
+            return self.active_rulesets
+        return max(self.rulesets, self.active_rulesets)
 
 
 @dataclass
