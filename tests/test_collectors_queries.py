@@ -27,10 +27,28 @@ def validation_errors(query: str) -> list[str]:
         queries.team_maintainers_query(100),
         queries.verified_emails_query(1),
         queries.verified_emails_query(100),
+        queries.branch_rules_query([1]),
+        queries.branch_rules_query([3, 1, 96]),
+        queries.branch_rules_query([100]),
     ],
 )
 def test_query_validates_against_github_schema(query: str) -> None:
     assert validation_errors(query) == []
+    # Every query reports its own cost, so the run's GraphQL points are exact.
+    assert query.endswith(f"{queries.RATE_LIMIT} }}")
+
+
+def test_branch_rules_query_text_depends_only_on_its_shape() -> None:
+    query = queries.branch_rules_query([2, 1])
+    assert query == queries.branch_rules_query([2, 1]) != queries.branch_rules_query([1, 2])
+    assert "$q0_1: String!" in query and "$q1_0: String!" in query
+    assert "$q1_1" not in query and "refs/heads" not in query
+
+
+def test_facts_ask_rulesets_not_rules_under_every_branch() -> None:
+    query = queries.repository_facts_query(1, 15)
+    assert "rulesets(first: 1, includeParents: true) { totalCount }" in query
+    assert "rules(" not in query
 
 
 def test_a_misspelled_field_is_rejected_by_the_same_check() -> None:

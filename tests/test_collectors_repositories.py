@@ -14,11 +14,17 @@ from collectors.dependabot import collect_dependabot
 from collectors.errors import RepositoryUnreadableError
 from collectors.inventory import list_repositories
 from collectors.queries import repository_facts_query
-from collectors.repositories import RepositorySettings, collect_repositories
+from collectors.repositories import (
+    FactReader,
+    RepoDraft,
+    RepositorySettings,
+    branches_needing_rules,
+    collect_repositories,
+)
 from collectors.secret_scanning import collect_secret_scanning
 from github_client import GitHubError, ResponseFormatError
 from tests.fake_github import FakeGitHub, Faults
-from tests.fake_github.model import Branch, Organization, PullRequest
+from tests.fake_github.model import Branch, Organization, PullRequest, Repository
 from tests.fake_github.samples import generated_org
 from tests.fixtures.clients import canonical, connected_client, run_clock
 from tests.fixtures.org60 import (
@@ -347,3 +353,87 @@ def test_settings_out_of_range_are_refused(arguments: dict[str, int]) -> None:
     values = {"inactivity_years": 1, "signed_commit_number": 15, "thread_count": 4}
     with pytest.raises(ValueError, match="must be"):
         RepositorySettings(**{**values, **arguments})
+
+
+# -- branch rules (the second phase) ---------------------------------------------------------
+
+
+def ruleset_org() -> Organization:
+    """One repository with 99 branches that only a ruleset could protect (one is not)."""
+    branches = [
+        Branch("main", protection_rule=True),
+        *[Branch(f"r{i:03d}", ruleset=True) for i in range(98)],
+        Branch("zz-open"),
+    ]
+    return Organization(
+        login=ORG,
+        repositories=[
+            Repository("many-branches", branches=branches),
+            Repository("classic-only", branches=[Branch("main", protection_rule=True)]),
+            Repository("rulesets-elsewhere", branches=[Branch("main"), Branch("dev")], rulesets=1),
+        ],
+    )
+
+
+def first_phase(fake: FakeGitHub) -> tuple[FactReader, list[RepoDraft]]:
+    """A reader and the repositories' drafts (facts read, branch rules not yet)."""
+    client = connected_client(fake, fake.clock)
+    reader = FactReader(client, ORG, SETTINGS)
+    return reader, reader.read_unit(list_repositories(client, ORG))
+
+
+def protected_by_name(drafts: list[RepoDraft]) -> dict[str, tuple[bool, ...]]:
+    return {draft.listing.name: draft.facts().branches_protected for draft in drafts}
+
+
+def test_branch_rules_are_asked_only_where_a_ruleset_may_apply(fake_github: Factory) -> None:
+    fake = fake_github(ruleset_org(), clock=run_clock())
+    reader, drafts = first_phase(fake)
+    checks = branches_needing_rules(drafts)
+    assert sorted({check.draft.listing.name for check in checks}) == [
+        "many-branches",
+        "rulesets-elsewhere",
+    ]
+    assert len(checks) == 101
+    reader.read_branch_rules(checks)
+    protected = protected_by_name(drafts)
+    assert protected["many-branches"] == (True,) * 99 + (False,)
+    assert protected["classic-only"] == (True,)
+    assert protected["rulesets-elsewhere"] == (False, False)  # rulesets exist, none applies
+
+
+def test_heavy_branch_rules_queries_are_halved(fake_github: Factory) -> None:
+    fake = fake_github(ruleset_org(), clock=run_clock())
+    reader, drafts = first_phase(fake)
+    fake.faults.graphql_node_threshold = 60  # 101 branches' rules: 101 nodes; 50: 50
+    before = fake.stats.by_route["graphql"]
+    reader.read_branch_rules(branches_needing_rules(drafts))
+    statuses = [entry.status for entry in fake.stats.log if entry.route == "graphql"]
+    # The 101-branch query and its one retry fail, then halves of 50 and 51 succeed.
+    assert statuses[before:] == [502, 502, 200, 200]
+    protected = protected_by_name(drafts)
+    assert protected["many-branches"] == (True,) * 99 + (False,)
+    assert protected["rulesets-elsewhere"] == (False, False)
+
+
+def test_a_branch_deleted_before_its_rules_are_read_is_not_judged(fake_github: Factory) -> None:
+    fake = fake_github(ruleset_org(), clock=run_clock())
+    reader, drafts = first_phase(fake)
+    repository = fake.org.repository("many-branches")
+    assert repository is not None
+    repository.branches = [b for b in repository.branches if b.name != "zz-open"]
+    reader.read_branch_rules(branches_needing_rules(drafts))
+    assert protected_by_name(drafts)["many-branches"] == (True,) * 99
+
+
+def test_a_repository_deleted_before_its_branch_rules_is_named(fake_github: Factory) -> None:
+    fake = fake_github(ruleset_org(), clock=run_clock())
+    reader, drafts = first_phase(fake)
+    fake.org.repositories = [r for r in fake.org.repositories if r.name != "rulesets-elsewhere"]
+    before = fake.stats.by_route["graphql"]
+    with pytest.raises(
+        RepositoryUnreadableError, match=f"{ORG}/rulesets-elsewhere.*NOT_FOUND twice"
+    ):
+        reader.read_branch_rules(branches_needing_rules(drafts))
+    # The batch of both repositories, then the missing one alone.
+    assert fake.stats.by_route["graphql"] - before == 2

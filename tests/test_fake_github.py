@@ -23,6 +23,7 @@ from tests.fake_github.model import (
     Branch,
     DependabotAlert,
     Organization,
+    Repository,
     SecretScanningAlert,
 )
 from tests.fake_github.samples import generated_org, small_org
@@ -814,6 +815,92 @@ def test_graphql_cost_rate_limit_and_headers(fake: FakeGitHub, token: str) -> No
     assert graphql(fake, token, heavy)[1]["data"]["rateLimit"]["cost"] == 101
     assert fake.stats.graphql_points == 102
     assert int(call(fake, "GET", "/orgs/acme/repos", token).headers["x-ratelimit-used"]) == 1
+
+
+RULESETS_QUERY = """query($name: String!, $after: String, $parents: Boolean!) {
+  repository(owner: "acme", name: $name) {
+    rulesets(first: 2, after: $after, includeParents: $parents) {
+      totalCount pageInfo { hasNextPage endCursor } nodes { name enforcement } } } }"""
+
+
+def test_graphql_rulesets_count_active_and_other_rulesets(fake_github: FakeGitHubFactory) -> None:
+    org = small_org()
+    org.repositories.append(Repository("evaluate-only", rulesets=2))
+    api = org.repository("api")
+    assert api is not None
+    api.rulesets = 3  # "rel" is protected by one of them
+    fake = fake_github(org)
+    token = token_for(fake)
+    variables: dict[str, Any] = {"name": "api", "after": None, "parents": True}
+    first = graphql(fake, token, RULESETS_QUERY, variables)[1]["data"]["repository"]["rulesets"]
+    assert first["totalCount"] == 3 and first["pageInfo"]["hasNextPage"] is True
+    assert first["nodes"] == [
+        {"name": "ruleset-1", "enforcement": "ACTIVE"},
+        {"name": "ruleset-2", "enforcement": "EVALUATE"},
+    ]
+    variables["after"] = first["pageInfo"]["endCursor"]
+    second = graphql(fake, token, RULESETS_QUERY, variables)[1]["data"]["repository"]["rulesets"]
+    assert second["nodes"] == [{"name": "ruleset-3", "enforcement": "EVALUATE"}]
+    assert second["pageInfo"]["hasNextPage"] is False
+    derived = {"name": "internal-docs", "after": None, "parents": True}
+    answer = graphql(fake, token, RULESETS_QUERY, derived)[1]["data"]["repository"]["rulesets"]
+    assert answer["totalCount"] == 0 and answer["nodes"] == []
+    evaluate = {"name": "evaluate-only", "after": None, "parents": True}
+    answer = graphql(fake, token, RULESETS_QUERY, evaluate)[1]["data"]["repository"]["rulesets"]
+    assert answer["totalCount"] == 2
+    assert {node["enforcement"] for node in answer["nodes"]} == {"EVALUATE"}
+    own_only = {"name": "api", "after": None, "parents": False}
+    errors = graphql(fake, token, RULESETS_QUERY, own_only)[1]["errors"]
+    assert errors[0]["type"] == "FAKE_NOT_IMPLEMENTED" and "includeParents" in errors[0]["message"]
+
+
+def test_graphql_ref_by_qualified_name(fake: FakeGitHub, token: str) -> None:
+    query = """query($a: String!, $b: String!, $c: String!, $d: String!) {
+      repository(owner: "acme", name: "api") {
+        a: ref(qualifiedName: $a) { name prefix rules(first: 1) { totalCount } }
+        b: ref(qualifiedName: $b) {
+          name branchProtectionRule { id } rules(first: 1) { totalCount } }
+        c: ref(qualifiedName: $c) { name } d: ref(qualifiedName: $d) { name } } }"""
+    variables = {"a": "refs/heads/rel", "b": "dev", "c": "refs/heads/nope", "d": "refs/tags/rel"}
+    status, body = graphql(fake, token, query, variables)
+    assert status == 200 and "errors" not in body, body
+    repo = body["data"]["repository"]
+    assert repo["a"] == {"name": "rel", "prefix": "refs/heads/", "rules": {"totalCount": 1}}
+    assert repo["b"] == {"name": "dev", "branchProtectionRule": None, "rules": {"totalCount": 0}}
+    assert repo["c"] is None and repo["d"] is None
+
+
+def test_graphql_cost_of_the_collectors_shapes(fake: FakeGitHub, token: str) -> None:
+    """GitHub's formula: each connection costs the product of its enclosing connections'
+    sizes (not its own); summed, / 100, rounded, at least 1. Scalars cost nothing."""
+
+    def cost(query: str) -> int:
+        status, body = graphql(fake, token, query)
+        assert status == 200 and "errors" not in body, body
+        return int(body["data"]["rateLimit"]["cost"])
+
+    def repos(selection: str, count: int) -> str:
+        fields = " ".join(
+            f'r{i}: repository(owner: "acme", name: "api") {{ {selection} }}' for i in range(count)
+        )
+        return f"{{ {fields} rateLimit {{ cost }} }}"
+
+    refs = 'refs(refPrefix: "refs/heads/", first: 100) { nodes { name branchProtectionRule { id }'
+    # 50 x (refs 1 + rules under 100 refs 100) = 5,050 requests -> 51 points.
+    assert cost(repos(f"{refs} rules(first: 1) {{ totalCount }} }} }}", 50)) == 51
+    # 50 x (refs 1 + rulesets 1 + pullRequests 1) = 150 -> 2 (1.5 rounds up).
+    facts = (
+        f"name isEmpty {refs} }} }} rulesets(first: 1, includeParents: true) {{ totalCount }} "
+        "pullRequests(states: OPEN, first: 100) { nodes { author { login } } }"
+    )
+    assert cost(repos(facts, 50)) == 2
+    # 100 refs' rules(first: 1), one request each -> 1 point; 149 -> 1; 151 -> 2.
+    rules = 'ref(qualifiedName: "rel") { rules(first: 1) { totalCount } }'
+    assert cost(repos(rules, 100)) == 1
+    assert cost(repos(rules, 149)) == 1
+    assert cost(repos(rules, 151)) == 2
+    # No connection at all: the minimum of 1.
+    assert cost(repos("name visibility", 10)) == 1
 
 
 def test_graphql_budget_exhaustion(fake_github: FakeGitHubFactory) -> None:
