@@ -354,31 +354,24 @@ def _push_times(
     """(created_at, pushed_at, meant_inactive) for an active repository."""
     cutoff = years_before(anchor, 1)
     roll = rng.random()
+    if 0.14 <= roll < 0.17:
+        never_inactive = roll < 0.16
+        days = rng.randint(400, 1500) if never_inactive else rng.randint(1, 300)
+        age = "created long ago" if never_inactive else "created recently"
+        decisions.note(f"{'inactive' if never_inactive else 'active'}: never pushed, {age}")
+        return _format(anchor - timedelta(days=days)), None, never_inactive
     if roll < 0.08:
-        pushed: datetime | None = anchor - timedelta(days=rng.randint(400, 2500))
+        pushed = anchor - timedelta(days=rng.randint(400, 2500))
         decisions.note("inactive: pushed years ago")
-        inactive = True
     elif roll < 0.11:
         pushed = cutoff - timedelta(hours=1)
         decisions.note("inactive: pushed 1 h before the cut-off")
-        inactive = True
     elif roll < 0.14:
         pushed = cutoff + timedelta(hours=1)
         decisions.note("active: pushed 1 h after the cut-off")
-        inactive = False
-    elif roll < 0.16:
-        pushed = None
-        decisions.note("inactive: never pushed, created long ago")
-        created = anchor - timedelta(days=rng.randint(400, 1500))
-        return _format(created), None, True
-    elif roll < 0.17:
-        pushed = None
-        decisions.note("active: never pushed, created recently")
-        created = anchor - timedelta(days=rng.randint(1, 300))
-        return _format(created), None, False
     else:
         pushed = anchor - timedelta(days=rng.randint(0, 360), seconds=rng.randint(0, 86_399))
-        inactive = False
+    inactive = roll < 0.11
     created = pushed - timedelta(days=rng.randint(1, 2000), seconds=rng.randint(0, 86_399))
     return _format(created), _format(pushed), inactive
 
@@ -773,7 +766,7 @@ def expected(
     settings = settings or Settings()
     generated = plans_for(org)
     by_name = {repo.name: repo for repo in org.repositories}
-    repositories = [
+    repositories: list[dict[str, Any]] = [
         {
             "name": plan.name,
             "type": plan.visibility,

@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     def batch_variables(round_number: int) -> dict[str, object]:
         offset = (round_number * args.batch) % max(1, len(names) - args.batch)
         chunk = names[offset : offset + args.batch]
-        return {"org": generated.org.login} | {f"n{i}": name for i, name in enumerate(chunk)}
+        variables: dict[str, object] = {"org": generated.org.login}
+        return variables | {f"n{i}": name for i, name in enumerate(chunk)}
 
     first = time.perf_counter()
     analysis = engine.analyse(query, batch_variables(0), None)
