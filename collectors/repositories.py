@@ -115,7 +115,9 @@ class RepoDraft:
     github_entries: tuple[TreeEntry, ...]
     docs_entries: tuple[TreeEntry, ...]
     codeowners_owners: tuple[str, ...] | None
-    rulesets: int = 0  # rulesets that may apply (any enforcement); 0: classic rules only
+    # Rulesets that may apply (any enforcement); 0: classic rules only; None: GitHub
+    # would not say, so every branch without a classic rule has its rules read.
+    rulesets: int | None = 0
     branch_names: list[str] = field(default_factory=list)
     # Per branch: protected so far (a classic rule; then a rule from a ruleset).
     branches_protected: list[bool] = field(default_factory=list)
@@ -189,10 +191,10 @@ def branch_page(connection: Mapping[str, Any], where: str) -> BranchPage:
     return BranchPage(names, flags, next_cursor(connection, where))
 
 
-def ruleset_count(repo: Mapping[str, Any], where: str) -> int:
-    """``rulesets.totalCount``: rulesets that may apply to the repository (0 when null)."""
+def ruleset_count(repo: Mapping[str, Any], where: str) -> int | None:
+    """``rulesets.totalCount``: rulesets that may apply to the repository; None when null."""
     rulesets = field_object_or_none(repo, "rulesets", where)
-    return 0 if rulesets is None else field_int(rulesets, "totalCount", where)
+    return None if rulesets is None else field_int(rulesets, "totalCount", where)
 
 
 def has_rules(ref: Mapping[str, Any], where: str) -> bool:
@@ -498,11 +500,12 @@ def checks_by_repository(checks: Sequence[BranchCheck]) -> list[list[BranchCheck
 
 
 def branches_needing_rules(drafts: Sequence[RepoDraft]) -> list[BranchCheck]:
-    """Branches without a classic rule in repositories where some ruleset may apply."""
+    """Branches without a classic rule in repositories where some ruleset may apply
+    (or where GitHub would not count the rulesets)."""
     return [
         BranchCheck(draft, index)
         for draft in drafts
-        if draft.rulesets > 0
+        if draft.rulesets != 0
         for index, protected in enumerate(draft.branches_protected)
         if not protected
     ]

@@ -77,7 +77,7 @@ def test_inventory_follows_every_page(fake_github: Factory) -> None:
     ]
     fake = fake_github(org, clock=run_clock())
     inventory = list_repositories(connected_client(fake, fake.clock), ORG)
-    assert sorted(listing.name for listing in inventory) == [f"r{i:03d}" for i in range(249)]
+    assert sorted(listing.name for listing in inventory) == [f"r{i:03d}" for i in range(258)]
     assert fake.stats.by_route["org_repos"] == 3
 
 

@@ -313,8 +313,8 @@ def test_a_transient_not_found_is_retried_alone_once(
     result = collect_repositories(client, ORG, inventory, settings, NOW)
     assert restored.is_set()
     assert canonical(result.records) == clean_bytes
-    # 2 batches + 1 single retry + 1 follow-up + 1 team + 1 e-mail query.
-    assert fake.stats.by_route["graphql"] == 6
+    # 2 batches + 1 single retry + 1 follow-up + 5 branch rules + 1 team + 1 e-mail query.
+    assert fake.stats.by_route["graphql"] == 11
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from collectors.dependabot import dependabot_record
 from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
 from collectors.facts import PullRequestAuthor, TreeEntry
 from collectors.inventory import RepoListing, listing_from_rest
-from collectors.repositories import draft_from_answer, not_found_aliases
+from collectors.repositories import branches_needing_rules, draft_from_answer, not_found_aliases
 from collectors.secret_scanning import secret_scanning_record
 from tests.fixtures.org60 import NOW
 
@@ -38,13 +38,14 @@ NODE: dict[str, Any] = {
     "createdAt": "2020-01-01T00:00:00Z",
     "pushedAt": None,
     "hasVulnerabilityAlertsEnabled": True,
+    "rulesets": {"totalCount": 2},
     "refs": {
         "totalCount": 3,
         "pageInfo": {"hasNextPage": True, "endCursor": "Y3Vyc29yOjM="},
         "nodes": [
-            {"name": "main", "branchProtectionRule": {"id": "BPR_1"}, "rules": {"totalCount": 0}},
-            {"name": "dev", "branchProtectionRule": None, "rules": {"totalCount": 2}},
-            {"name": "wip", "branchProtectionRule": None, "rules": None},
+            {"name": "main", "branchProtectionRule": {"id": "BPR_1"}},
+            {"name": "dev", "branchProtectionRule": None},
+            {"name": "wip", "branchProtectionRule": None},
         ],
     },
     "defaultBranchRef": {
@@ -78,7 +79,10 @@ NODE: dict[str, Any] = {
 
 def test_a_well_formed_answer_becomes_a_draft() -> None:
     draft = draft_from_answer(NODE, LISTING, 15, WHERE)
-    assert draft.branches_protected == [True, True, False]
+    # Classic rules only: rules from rulesets are read in a second phase.
+    assert draft.branch_names == ["main", "dev", "wip"]
+    assert draft.branches_protected == [True, False, False]
+    assert draft.rulesets == 2
     assert draft.branches_cursor == "Y3Vyc29yOjM="
     assert draft.commit_signatures == (True, None, False)
     assert draft.root_entries == (TreeEntry("README.md", "blob"), TreeEntry("docs", "tree"))
@@ -88,6 +92,14 @@ def test_a_well_formed_answer_becomes_a_draft() -> None:
     assert draft.pull_requests_cursor is None
     facts = draft.facts()
     assert facts.url == LISTING.html_url and facts.push_protection is None
+
+
+def test_rulesets_github_would_not_count_mean_every_branch_rule_is_read() -> None:
+    draft = draft_from_answer(broken(("rulesets",), None), LISTING, 15, WHERE)
+    assert draft.rulesets is None
+    assert [check.index for check in branches_needing_rules([draft])] == [1, 2]
+    no_rulesets = draft_from_answer(broken(("rulesets", "totalCount"), 0), LISTING, 15, WHERE)
+    assert branches_needing_rules([no_rulesets]) == []
 
 
 def broken(path: Sequence[str | int], value: Any = "<delete>") -> dict[str, Any]:
@@ -110,7 +122,9 @@ def broken(path: Sequence[str | int], value: Any = "<delete>") -> dict[str, Any]
         (("isEmpty",), "false", "isEmpty"),
         (("hasVulnerabilityAlertsEnabled",), None, "hasVulnerabilityAlertsEnabled"),
         (("refs", "nodes"), None, "nodes"),
-        (("refs", "nodes", 0, "rules"), {"totalCount": "1"}, "totalCount"),
+        (("rulesets",), {"totalCount": "1"}, "totalCount"),
+        (("rulesets",), "<delete>", "rulesets"),
+        (("refs", "nodes", 1, "name"), None, "name"),
         (("defaultBranchRef", "target"), None, "target"),
         (("defaultBranchRef", "target", "history", "nodes", 0, "signature"), {}, "isValid"),
         (("pullRequests", "nodes", 1, "author"), {"__typename": "User"}, "login"),
