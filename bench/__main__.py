@@ -39,6 +39,7 @@ from bench.runner import (
     FakeServer,
     HandlerRun,
     bench_env,
+    phase_seconds,
     read_outputs,
     run_handler,
     start_fake,
@@ -75,6 +76,7 @@ class RunResult:
     exact: bool
     load_average: float
     by_route: dict[str, int]
+    phases: dict[str, float] = field(default_factory=dict)
     mismatch_kinds: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -222,6 +224,7 @@ def _one_run(
         exact=comparison.exact,
         load_average=load_average,
         by_route=delta["by_route"],
+        phases=phase_seconds(handler.log_file),
         mismatch_kinds=dict(comparison.kinds),
     )
     result.failures = _failures(result, handler, args)
@@ -304,6 +307,14 @@ def print_table(results: list[RunResult]) -> None:
         for r in results
     ]
     _print_rows(header, rows)
+    print()
+    print("Seconds per phase (handler log; inventory includes authentication;")
+    print("the three collections run side by side after it)")
+    phases = ("inventory", "repositories", "dependabot", "secret_scanning", "run")
+    _print_rows(
+        ("phase", *(f"N={r.repos}#{r.run}" for r in results)),
+        [(phase, *(_fmt(r.phases.get(phase), 2) for r in results)) for phase in phases],
+    )
     routes = sorted({route for r in results for route in r.by_route})
     print()
     print("Requests by route")

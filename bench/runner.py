@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -332,6 +333,37 @@ def process_peak_rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def phase_seconds(log_file: Path) -> dict[str, float]:
+    """Seconds per phase from the handler's JSON log lines (missing phases left out).
+
+    ``inventory``: from ``run started`` to ``repository inventory listed``
+    (authentication included); one entry per collection from its ``collection
+    succeeded`` line; ``run``: from ``run started`` to ``run finished``.
+    """
+    times: dict[str, datetime] = {}
+    phases: dict[str, float] = {}
+    for line in log_file.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+            moment = datetime.fromisoformat(str(record["timestamp"]).replace("Z", "+00:00"))
+        except (ValueError, KeyError, TypeError):
+            continue
+        message = record.get("message")
+        if message in ("run started", "repository inventory listed", "run finished"):
+            times.setdefault(str(message), moment)
+        elif message == "collection succeeded" and isinstance(record.get("seconds"), int | float):
+            phases[str(record.get("collection"))] = float(record["seconds"])
+    start = times.get("run started")
+    if start is not None:
+        for phase, message in (
+            ("inventory", "repository inventory listed"),
+            ("run", "run finished"),
+        ):
+            if message in times:
+                phases[phase] = (times[message] - start).total_seconds()
+    return phases
 
 
 def read_outputs(output_dir: Path) -> tuple[dict[str, Any] | None, dict[str, Any]]:
