@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import json
 import re
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from bench.generate import (
     years_before,
 )
 from bench.proxy import graphql_kind
-from bench.runner import HandlerRun
+from bench.runner import HandlerRun, phase_seconds
 from bench.verify import compare
 from tests.fake_github.model import Organization, Repository
 
@@ -387,3 +388,21 @@ def test_stats_delta_counts_only_the_measured_run() -> None:
 )
 def test_proxy_names_graphql_requests_by_operation(body: bytes, kind: str) -> None:
     assert graphql_kind(body) == kind
+
+
+def test_phase_seconds_read_from_the_handler_log(tmp_path: Path) -> None:
+    lines = [
+        {"timestamp": "2026-11-30T12:00:00.000Z", "message": "run started"},
+        {"timestamp": "2026-11-30T12:00:01.500Z", "message": "repository inventory listed"},
+        {"timestamp": "2026-11-30T12:00:01.600Z", "message": "repository inventory listed"},
+        {
+            "timestamp": "2026-11-30T12:00:04.000Z",
+            "message": "collection succeeded",
+            "collection": "dependabot",
+            "seconds": 2.25,
+        },
+        {"timestamp": "2026-11-30T12:00:06.000Z", "message": "run finished"},
+    ]
+    log = tmp_path / "handler.log"
+    log.write_text("\n".join([*map(json.dumps, lines), "Traceback: not JSON"]) + "\n")
+    assert phase_seconds(log) == {"inventory": 1.5, "dependabot": 2.25, "run": 6.0}
