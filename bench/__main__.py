@@ -33,6 +33,7 @@ from typing import Any
 from bench.generate import GeneratedOrg, Settings, expected, generate
 from bench.proxy import CountingProxy
 from bench.runner import (
+    COLLECTIONS,
     GITHUB_GRAPHQL_BUDGET,
     GITHUB_REST_BUDGET,
     BenchError,
@@ -114,12 +115,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="route the handler through a counting proxy to split GraphQL requests by "
         "operation (adds one local hop per request: use for the breakdown, not for timing)",
     )
+    parser.add_argument(
+        "--collections",
+        default=",".join(COLLECTIONS),
+        help="collections to enable, comma-separated (default all three); to time one alone",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(part) for part in str(args.repos).split(",") if part.strip()]
     except ValueError:
         parser.error(f"--repos must be integers separated by commas, got {args.repos!r}")
+    args.enabled = [part.strip() for part in str(args.collections).split(",") if part.strip()]
+    if not args.enabled or set(args.enabled) - set(COLLECTIONS):
+        parser.error(f"--collections must name some of {', '.join(COLLECTIONS)}")
     if not args.sizes or min(args.sizes) < 1 or args.repeat < 1 or args.threads < 1:
         parser.error("--repos, --repeat and --threads must be at least 1")
     return args
@@ -190,6 +199,7 @@ def _one_run(
             env=env,
             timeout=args.timeout,
             profile_to=profile_to,
+            collections=args.enabled,
         )
     finally:
         if proxy:
@@ -200,7 +210,8 @@ def _one_run(
         delta["by_route"] |= proxy.snapshot()
     summary, datasets = read_outputs(handler.output_dir)
     now = _started_at(summary, generated.anchor)
-    comparison = compare(expected(generated.org, now, Settings()), datasets, generated.plans)
+    wanted = expected(generated.org, now, Settings())
+    comparison = compare(wanted, datasets, generated.plans, args.enabled)
     fake_cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     api = (summary or {}).get("api") or {}
     result = RunResult(
@@ -400,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workroot, ignore_errors=True)
     print(
         f"Benchmark: fake GitHub latency {args.latency_ms:g} ms, handler threads {args.threads}, "
-        f"{'smoke' if args.smoke else 'full'} mode"
+        f"{'smoke' if args.smoke else 'full'} mode, collections {','.join(args.enabled)}"
         + (
             " (through the counting proxy: timings include one extra local hop)"
             if args.classify

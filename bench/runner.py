@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -216,13 +217,18 @@ def _json(response: urllib3.BaseHTTPResponse) -> dict[str, Any]:
     return data
 
 
-def write_config(path: Path, threads: int, settings: Settings) -> None:
-    """A config.json (interface.md's shape) for a local run with ``settings``."""
+COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
+
+
+def write_config(
+    path: Path, threads: int, settings: Settings, collections: Sequence[str] = COLLECTIONS
+) -> None:
+    """A config.json (interface.md's shape) for a local run of ``collections``."""
     config = {
         "features": {
-            "repository_collection": True,
-            "dependabot_collection": True,
-            "secret_scanning_collection": True,
+            "repository_collection": "repositories" in collections,
+            "dependabot_collection": "dependabot" in collections,
+            "secret_scanning_collection": "secret_scanning" in collections,
             "show_log_locally": False,
             "write_to_s3": False,
         },
@@ -258,6 +264,7 @@ def run_handler(
     env: dict[str, str],
     timeout: float,
     profile_to: Path | None = None,
+    collections: Sequence[str] = COLLECTIONS,
 ) -> HandlerRun:
     """Run the handler once against ``fake`` in a child process and measure it.
 
@@ -267,7 +274,7 @@ def run_handler(
     output_dir = run_dir / "output"
     output_dir.mkdir(parents=True)
     config_path = run_dir / "config.json"
-    write_config(config_path, threads, Settings())
+    write_config(config_path, threads, Settings(), collections)
     child_env = {
         **env,
         "GITHUB_ORG": fake.org,

@@ -52,10 +52,11 @@ def compare(
     expected: Mapping[str, list[dict[str, Any]]],
     actual: Mapping[str, list[dict[str, Any]] | None],
     plans: Mapping[str, RepoPlan],
+    datasets: Sequence[str] = DATASETS,
 ) -> Comparison:
-    """Every difference between the expected and the written datasets."""
+    """Every difference between the expected and the written ``datasets``."""
     result = Comparison()
-    for dataset in DATASETS:
+    for dataset in datasets:
         records = actual.get(dataset)
         if records is None:
             result.add(f"{dataset}.json missing", f"{dataset}.json: not written")
