@@ -77,6 +77,7 @@ class RunResult:
     exact: bool
     load_average: float
     by_route: dict[str, int]
+    summary_api: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
     mismatch_kinds: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
@@ -235,6 +236,7 @@ def _one_run(
         exact=comparison.exact,
         load_average=load_average,
         by_route=delta["by_route"],
+        summary_api={key: value for key, value in api.items() if isinstance(value, int)},
         phases=phase_seconds(handler.log_file),
         mismatch_kinds=dict(comparison.kinds),
     )
@@ -253,12 +255,29 @@ def _failures(result: RunResult, handler: HandlerRun, args: argparse.Namespace) 
         failures.append(f"{where}: the handler exited with status {result.exit_code}")
     if not result.exact:
         failures.append(f"{where}: datasets differ from the expected ones")
+    failures += [f"{where}: {problem}" for problem in _summary_disagreements(result)]
     if args.smoke and result.per_active_repo > BUDGET_PER_ACTIVE_REPO:
         failures.append(
             f"{where}: {result.per_active_repo:.3f} requests per active repository "
             f"> budget {BUDGET_PER_ACTIVE_REPO}"
         )
     return failures
+
+
+def _summary_disagreements(result: RunResult) -> list[str]:
+    """run_summary.json's api counts against what the fake answered (no faults: equal)."""
+    if not result.summary_api or result.retries:
+        return []
+    answered = {
+        "rest_requests": result.rest,
+        "graphql_requests": result.graphql,
+        "graphql_points": result.graphql_points,
+    }
+    return [
+        f"run_summary.json api.{key} is {result.summary_api[key]}, the fake answered {count}"
+        for key, count in answered.items()
+        if key in result.summary_api and result.summary_api[key] != count
+    ]
 
 
 def _print_log_tail(handler: HandlerRun) -> None:

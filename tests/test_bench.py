@@ -349,6 +349,9 @@ def _run_result(**changes: Any) -> RunResult:
         ({"per_active_repo": 0.16}, True, "requests per active repository"),
         ({"exact": False}, False, "datasets differ"),
         ({"exit_code": 1}, False, "exited with status 1"),
+        ({"summary_api": {"rest_requests": 12, "graphql_points": 200}}, True, None),
+        ({"summary_api": {"graphql_points": 8}}, False, "api.graphql_points is 8"),
+        ({"summary_api": {"graphql_points": 8}, "retries": 1}, False, None),
     ],
 )
 def test_smoke_verdicts(changes: dict[str, Any], smoke: bool, reason: str | None) -> None:
