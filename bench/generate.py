@@ -706,13 +706,15 @@ def _alert_time(rng: random.Random, anchor: datetime, threshold: int) -> datetim
 
     Near the threshold an alert is created either 30 minutes before a whole
     number of days ago (age exactly that many days for the next 23.5 h) or
-    one hour after it (one day younger for the next hour).
+    one hour after it (one day younger for the next hour). The others keep at
+    least 30 minutes from a whole-day boundary too, so that every alert's age
+    is the same for any run starting within 30 minutes of the anchor.
     """
     if rng.random() < 0.35:
         days = threshold + rng.choice((-1, 0, 1, 2))
         offset = rng.choice((timedelta(minutes=30), -timedelta(hours=1)))
         return anchor - timedelta(days=max(days, 0)) - offset
-    return anchor - timedelta(days=rng.randint(0, 500), seconds=rng.randint(0, 86_399))
+    return anchor - timedelta(days=rng.randint(0, 500), seconds=rng.randint(1_800, 84_600))
 
 
 def _add_alerts(org: Organization, rng: random.Random, anchor: datetime) -> None:

@@ -409,3 +409,11 @@ def test_phase_seconds_read_from_the_handler_log(tmp_path: Path) -> None:
     log = tmp_path / "handler.log"
     log.write_text("\n".join([*map(json.dumps, lines), "Traceback: not JSON"]) + "\n")
     assert phase_seconds(log) == {"inventory": 1.5, "dependabot": 2.25, "run": 6.0}
+
+
+def test_every_alert_age_is_stable_for_half_an_hour_after_the_anchor(small: GeneratedOrg) -> None:
+    alerts = [*small.org.dependabot_alerts, *small.org.secret_scanning_alerts]
+    for alert in alerts:
+        created = parse_time(alert.created_at)
+        ages = {whole_days(ANCHOR + timedelta(minutes=m), created) for m in (0, 10, 20, 29)}
+        assert len(ages) == 1, alert
