@@ -6,6 +6,8 @@ proxy reads each GraphQL body's operation name (``query RepositoryFacts(...)``)
 and counts requests per kind. It forwards everything else unchanged, keeps
 the ``Host`` header so that the fake's ``Link`` URLs point back at the proxy,
 and adds one local hop per request: use it for the breakdown, not for timing.
+With ``github_sized_alerts`` it also pads every alert to GitHub's real size
+(``bench.github_sized``), to measure memory against realistic pages.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import urllib3
+
+from bench.github_sized import alert_kind, pad_page
 
 _OPERATION = re.compile(r"^\s*(query|mutation)\s+([A-Za-z_][A-Za-z0-9_]*)")
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length"}
@@ -37,8 +41,9 @@ def graphql_kind(body: bytes) -> str:
 class CountingProxy:
     """Forwards to ``upstream``; ``kinds`` counts GraphQL requests by operation name."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, github_sized_alerts: bool = False) -> None:
         self.upstream = upstream.rstrip("/")
+        self.github_sized_alerts = github_sized_alerts
         self.kinds: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._pool = urllib3.PoolManager(maxsize=128, retries=False, timeout=120.0)
@@ -104,10 +109,14 @@ class _ForwardingHandler(BaseHTTPRequestHandler):
             redirect=False,
             preload_content=True,
         )
+        data = answer.data
+        kind = alert_kind(self.path)
+        if self.owner.github_sized_alerts and kind and answer.status == 200:
+            data = pad_page(data, kind)
         self.send_response(answer.status)
         for key, value in answer.headers.items():
             if key.lower() not in _HOP_HEADERS | _OWN_HEADERS:
                 self.send_header(key, value)
-        self.send_header("Content-Length", str(len(answer.data)))
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(answer.data)
+        self.wfile.write(data)
