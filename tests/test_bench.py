@@ -33,10 +33,12 @@ from bench.generate import (
     whole_days,
     years_before,
 )
+from bench.github_sized import alert_kind, pad_page
 from bench.proxy import graphql_kind
 from bench.runner import HandlerRun, phase_seconds
 from bench.verify import compare
 from tests.fake_github.model import Organization, Repository
+from tests.fake_github.rest import RestApi
 
 ANCHOR = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 
@@ -417,3 +419,28 @@ def test_every_alert_age_is_stable_for_half_an_hour_after_the_anchor(small: Gene
         created = parse_time(alert.created_at)
         ages = {whole_days(ANCHOR + timedelta(minutes=m), created) for m in (0, 10, 20, 29)}
         assert len(ages) == 1, alert
+
+
+@pytest.mark.parametrize("kind", ["dependabot", "secret_scanning"])
+def test_github_sized_alerts_keep_every_field_and_grow(small: GeneratedOrg, kind: str) -> None:
+    api = RestApi(small.org)
+    if kind == "dependabot":
+        alert = api.dependabot_json(small.org.dependabot_alerts[0])
+        path = "/orgs/bench-org/dependabot/alerts?state=open&per_page=100"
+    else:
+        alert = api.secret_scanning_json(small.org.secret_scanning_alerts[0], True)
+        path = "/orgs/bench-org/secret-scanning/alerts?state=open&hide_secret=true"
+    assert alert_kind(path) == kind
+    padded_page = pad_page(json.dumps([alert]).encode(), kind)
+    (padded,) = json.loads(padded_page)
+
+    def contains(big: Any, part: Any) -> bool:
+        if isinstance(part, dict):
+            return isinstance(big, dict) and all(contains(big.get(k), v) for k, v in part.items())
+        return bool(big == part)
+
+    assert contains(padded, alert)
+    assert len(padded_page) > 3.5 * len(json.dumps([alert]))
+    assert "secret" not in padded
+    assert alert_kind("/graphql") is None
+    assert pad_page(b'{"message": "Not Found"}', kind) == b'{"message": "Not Found"}'
