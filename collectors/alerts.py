@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from collectors.errors import CollectionError, FeatureUnavailableError
@@ -26,17 +26,23 @@ from github_client import ForbiddenError, GitHubClient, NotFoundError
 logger = logging.getLogger(__name__)
 
 
-def read_alerts(
+def iter_alerts(
     client: GitHubClient,
     path: str,
     params: Mapping[str, str | int | bool],
     feature: str,
     permission: str,
-) -> list[Mapping[str, Any]]:
-    """Every alert the endpoint lists (every page), as JSON objects."""
+) -> Iterator[Mapping[str, Any]]:
+    """Every alert the endpoint lists, as JSON objects, one page in memory at a time.
+
+    An organisation with tens of thousands of open alerts never holds them all:
+    GitHub's alert objects are large (the full advisory, a whole repository
+    object), the dataset keeps six fields of the few that are overdue.
+    """
     where = f"GET {path}"
     try:
-        return [as_object(item, where, "alert") for item in client.paginate(path, params)]
+        for item in client.paginate(path, params):
+            yield as_object(item, where, "alert")
     except (ForbiddenError, NotFoundError) as exc:
         raise FeatureUnavailableError(
             f"{where} answered HTTP {exc.status}: {feature} is off for the organisation or "
@@ -44,6 +50,21 @@ def read_alerts(
             f"{exc.github_message or 'nothing'}). No dataset was written: an empty list "
             "would claim there are no alerts."
         ) from exc
+
+
+def alert_records(
+    alerts: Iterable[Mapping[str, Any]],
+    record_of: Callable[[Mapping[str, Any]], dict[str, Any] | None],
+) -> tuple[list[dict[str, Any]], int]:
+    """The dataset entries of the alerts that have one, and how many alerts were read."""
+    records: list[dict[str, Any]] = []
+    read = 0
+    for alert in alerts:
+        read += 1
+        record = record_of(alert)
+        if record is not None:
+            records.append(record)
+    return records, read
 
 
 def alert_sort_key(record: Mapping[str, Any], created_field: str) -> tuple[str, str, str]:

@@ -8,7 +8,13 @@ from datetime import datetime
 from typing import Any
 
 from collectors import CollectionResult
-from collectors.alerts import RepositoryIndex, alert_repository, alert_sort_key, read_alerts
+from collectors.alerts import (
+    RepositoryIndex,
+    alert_records,
+    alert_repository,
+    alert_sort_key,
+    iter_alerts,
+)
 from collectors.errors import UnexpectedAnswerError
 from collectors.inventory import RepoListing
 from collectors.policy import is_older_than
@@ -67,16 +73,15 @@ def collect_dependabot(
     """Open alerts whose whole-day age is greater than their severity's threshold."""
     path = dependabot_path(org)
     params: dict[str, str | int | bool] = {"state": "open", "per_page": 100}
-    alerts = read_alerts(client, path, params, "Dependabot alerts", "Dependabot alerts (read)")
+    alerts = iter_alerts(client, path, params, "Dependabot alerts", "Dependabot alerts (read)")
     index = RepositoryIndex(client, org, inventory)
-    records = [
-        record
-        for alert in alerts
-        if (record := dependabot_record(alert, index, thresholds, now, f"GET {path}")) is not None
-    ]
+    where = f"GET {path}"
+    records, open_alerts = alert_records(
+        alerts, lambda alert: dependabot_record(alert, index, thresholds, now, where)
+    )
     records.sort(key=lambda record: alert_sort_key(record, "created_at"))
     logger.info(
         "dependabot alerts collected",
-        extra={"org": org, "open_alerts": len(alerts), "records": len(records)},
+        extra={"org": org, "open_alerts": open_alerts, "records": len(records)},
     )
     return CollectionResult(records=records)

@@ -13,7 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from collectors import CollectionResult
-from collectors.alerts import RepositoryIndex, alert_repository, alert_sort_key, read_alerts
+from collectors.alerts import (
+    RepositoryIndex,
+    alert_records,
+    alert_repository,
+    alert_sort_key,
+    iter_alerts,
+)
 from collectors.inventory import RepoListing
 from collectors.policy import is_older_than
 from collectors.shapes import field_str
@@ -64,17 +70,15 @@ def collect_secret_scanning(
     path = secret_scanning_path(org)
     params: dict[str, str | int | bool] = {"state": "open", "per_page": 100}
     params[HIDE_VALUES_PARAMETER] = True
-    alerts = read_alerts(client, path, params, "Secret scanning", "Secret scanning alerts (read)")
+    alerts = iter_alerts(client, path, params, "Secret scanning", "Secret scanning alerts (read)")
     index = RepositoryIndex(client, org, inventory)
-    records = [
-        record
-        for alert in alerts
-        if (record := secret_scanning_record(alert, index, threshold_days, now, f"GET {path}"))
-        is not None
-    ]
+    where = f"GET {path}"
+    records, open_alerts = alert_records(
+        alerts, lambda alert: secret_scanning_record(alert, index, threshold_days, now, where)
+    )
     records.sort(key=lambda record: alert_sort_key(record, "creation_date"))
     logger.info(
         "secret scanning alerts collected",
-        extra={"org": org, "open_alerts": len(alerts), "records": len(records)},
+        extra={"org": org, "open_alerts": open_alerts, "records": len(records)},
     )
     return CollectionResult(records=records)

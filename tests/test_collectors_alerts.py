@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from collectors.alerts import iter_alerts
 from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError, FeatureUnavailableError
 from collectors.inventory import RepoListing, list_repositories
@@ -28,6 +29,7 @@ from tests.fixtures.org60 import (
 )
 
 Factory = Callable[..., FakeGitHub]
+NOW_ISO = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_alerts(fake: FakeGitHub) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -190,3 +192,22 @@ def test_alerts_with_faults_give_identical_bytes(fake_github: Factory) -> None:
     assert [canonical(records) for records in run_alerts(faulty)] == expected
     statuses = [entry.status for entry in faulty.stats.log]
     assert statuses.count(502) == 2 and statuses.count(403) == 1
+
+
+def test_alerts_are_read_one_page_at_a_time(fake_github: Factory) -> None:
+    """Alerts stream page by page: the next page is asked for only once this one is used."""
+    org = build_org60()
+    org.dependabot_alerts = [
+        DependabotAlert(number=n, repository="readme-root", severity="low", created_at=NOW_ISO)
+        for n in range(1, 251)
+    ]
+    fake = fake_github(org, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    path = "/orgs/" + ORG + "/dependabot/alerts"
+    alerts = iter_alerts(client, path, {"state": "open", "per_page": 100}, "Dependabot", "read")
+    before = fake.stats.routes().count("dependabot_alerts")
+    first = next(alerts)
+    assert first["number"] >= 1
+    assert fake.stats.routes().count("dependabot_alerts") - before == 1
+    assert sum(1 for _ in alerts) == 249
+    assert fake.stats.routes().count("dependabot_alerts") - before == 3
