@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,11 @@ import jwt
 import pytest
 import urllib3
 
+from collectors.queries import repository_facts_query
 from github_client.clock import ManualClock
 from tests.conftest import FakeGitHubFactory
 from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github.graphql_exec import GraphQLEngine
 from tests.fake_github.keys import new_private_key_pem
 from tests.fake_github.model import (
     Branch,
@@ -26,6 +29,7 @@ from tests.fake_github.model import (
     Repository,
     SecretScanningAlert,
 )
+from tests.fake_github.rest import RestApi
 from tests.fake_github.samples import generated_org, small_org
 
 UA = {"User-Agent": "policy-logger-tests"}
@@ -963,3 +967,29 @@ def test_graphql_batch_of_50_is_fast(fake_github: FakeGitHubFactory) -> None:
     assert status == 200 and "errors" not in body and len(body["data"]) == 51
     print(f"50-repository batch query: {elapsed * 1000:.0f} ms")
     assert elapsed < 2.0
+
+
+def test_a_new_query_sent_by_many_threads_at_once_is_analysed_once() -> None:
+    """Single flight: the first 50-repository batch, sent by 8 threads together, is parsed once."""
+    org = small_org()
+    analysed: list[str] = []
+
+    class CountingEngine(GraphQLEngine):
+        def _analysed_document(self, query: str) -> Any:
+            analysed.append(query)
+            return super()._analysed_document(query)
+
+    engine = CountingEngine(org, RestApi(org))
+    engine.schema  # noqa: B018 - build the schema first, so the threads race on the query
+    query = repository_facts_query(50, 15)
+    start = threading.Barrier(8)
+
+    def first_send() -> Any:
+        start.wait()
+        return engine._document(query)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: first_send(), range(8)))
+    assert len(analysed) == 1
+    assert all(result is results[0] for result in results)
+    assert results[0][1] == []  # the collectors' query is valid
