@@ -18,8 +18,8 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed
 
-## The whole suite: static checks, every test, the docs build.
-test: setup lint unit docs
+## The whole suite: static checks, the docs build, every test (pytest's summary closes the log).
+test: setup lint docs unit
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
@@ -31,7 +31,7 @@ unit: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(PY) -m pytest
 
 docs: $(VENV)/.installed
-	$(VENV)/bin/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet --site-dir site
 
 ## A first run on a built-in sample organisation: no GitHub App, no AWS account.
 demo: setup
