@@ -36,6 +36,7 @@ from tests.fixtures.org60 import (
     SIGNED_COMMIT_NUMBER,
     build_org60,
     expected_repositories,
+    repo,
 )
 
 Factory = Callable[..., FakeGitHub]
@@ -437,3 +438,35 @@ def test_a_repository_deleted_before_its_branch_rules_is_named(fake_github: Fact
         reader.read_branch_rules(branches_needing_rules(drafts))
     # The batch of both repositories, then the missing one alone.
     assert fake.stats.by_route["graphql"] - before == 2
+
+
+# A 1 MB CODEOWNERS whose only contact is on its last line; odd Unicode, CRLF and tabs.
+_HUGE_LINE = "/src/**/module-name/*.py\t@bob  owner@example.com # no contact here\r\n"
+HOSTILE_CODEOWNERS = {
+    "codeowners-one-megabyte": (_HUGE_LINE * (1_000_000 // len(_HUGE_LINE) + 1))
+    + "/last @carol\r\n",
+    "codeowners-odd-unicode": "\ufeff# équipe ☃ @alice\r\n*\t@bob\u00a0\t@carol\r\n",
+    "codeowners-contact-only-in-a-comment": "# ☃ @alice @carol\r\n*\t\t@bob # @dave\r\n",
+}
+
+
+def test_hostile_codeowners_files_are_read_right(fake_github: Factory) -> None:
+    """Served by the fake as GraphQL blob text, judged exactly like any other file."""
+    org = build_org60()
+    org.repositories = [
+        repo(name, add={".github/CODEOWNERS": text}) for name, text in HOSTILE_CODEOWNERS.items()
+    ]
+    assert len(HOSTILE_CODEOWNERS["codeowners-one-megabyte"]) > 1_000_000
+    result = collect(fake_github(org, clock=run_clock()))
+    judged = {
+        record["name"]: (
+            record["checklist"]["codeowners_missing"],
+            record["checklist"]["point_of_contact_missing"],
+        )
+        for record in result.records
+    }
+    assert judged == {
+        "codeowners-one-megabyte": (False, False),  # @carol, on the last line, has an e-mail
+        "codeowners-odd-unicode": (False, False),  # @carol after a no-break space and a tab
+        "codeowners-contact-only-in-a-comment": (False, True),  # comments give no contact
+    }
