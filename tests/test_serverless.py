@@ -190,7 +190,7 @@ def packaged(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pac
 
 @pytest.fixture(scope="session")
 def packaged_prod(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Packaged:
-    """A production package with every deployment param given."""
+    """A production package with every deployment param given (memory from the prod stage)."""
     return package(
         service_dir,
         tmp_path_factory.mktemp("prod-package"),
@@ -200,7 +200,6 @@ def packaged_prod(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         "--param=appClientId=Iv1.0123456789abcdef",
         "--param=bucketName=acme-policy-data-123456789012",
         "--param=secretName=acme/github-app-key",
-        "--param=memorySize=512",
         "--param=scheduleEnabled=false",
         "--param=githubApiUrl=https://ghe.example.com/api/v3",
     )
