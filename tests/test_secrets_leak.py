@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 import handler
-import tests.fake_github.auth as fake_auth
 from datalogger.errors import RunFailed
 from github_client import ManualClock
 from github_client.errors import AppAuthError
@@ -49,22 +48,6 @@ def restore_root_logger() -> Iterator[None]:
     root.setLevel(level)
 
 
-@pytest.fixture
-def credentials(monkeypatch: pytest.MonkeyPatch) -> set[str]:
-    """Every credential the fake received in an Authorization header (JWTs and tokens)."""
-    seen: set[str] = set()
-    original = fake_auth.bearer_credential
-
-    def recording(authorization: str | None) -> str | None:
-        credential = original(authorization)
-        if credential:
-            seen.add(credential)
-        return credential
-
-    monkeypatch.setattr(fake_auth, "bearer_credential", recording)
-    return seen
-
-
 def canary_fake(fake_github: Callable[..., FakeGitHub], faults: Faults) -> FakeGitHub:
     org = small_org()
     for alert in org.secret_scanning_alerts:
@@ -72,7 +55,7 @@ def canary_fake(fake_github: Callable[..., FakeGitHub], faults: Faults) -> FakeG
     return fake_github(org, faults, clock=ManualClock(RUN_START.timestamp()))
 
 
-def forbidden_strings(credentials: set[str], key_pem: str) -> list[str]:
+def forbidden_strings(credentials: frozenset[str], key_pem: str) -> list[str]:
     key_lines = [
         line for line in key_pem.splitlines() if line.strip() and not line.startswith("-----")
     ]
@@ -123,7 +106,6 @@ def test_local_run_at_debug_leaks_nothing(
     fake_github: Callable[..., FakeGitHub],
     tmp_path: Path,
     app_private_key: str,
-    credentials: set[str],
 ) -> None:
     fake = canary_fake(fake_github, FAULTS)
     env = handler_env(tmp_path, fake.url, app_private_key, LOG_LEVEL="DEBUG")
@@ -136,14 +118,13 @@ def test_local_run_at_debug_leaks_nothing(
     assert "data_logger.log" in texts
     assert "secret_scanning.json" in texts
     assert any('"level":"DEBUG"' in line for line in texts["log stream"].splitlines())
-    assert_nowhere(texts, forbidden_strings(credentials, app_private_key))
+    assert_nowhere(texts, forbidden_strings(fake.credentials_seen, app_private_key))
 
 
 def test_s3_run_with_key_from_env_text_leaks_nothing(
     fake_github: Callable[..., FakeGitHub],
     tmp_path: Path,
     app_private_key: str,
-    credentials: set[str],
 ) -> None:
     fake = canary_fake(fake_github, FAULTS)
     env = handler_env(tmp_path, fake.url, app_private_key, LOG_LEVEL="DEBUG")
@@ -157,14 +138,13 @@ def test_s3_run_with_key_from_env_text_leaks_nothing(
     assert isinstance(result, RunFailed)
     assert "secret_scanning.json" in objects
     texts.update({key: data.decode("utf-8") for key, data in objects.items()})
-    assert_nowhere(texts, forbidden_strings(credentials, app_private_key))
+    assert_nowhere(texts, forbidden_strings(fake.credentials_seen, app_private_key))
 
 
 def test_setup_failure_messages_leak_nothing(
     fake_github: Callable[..., FakeGitHub],
     tmp_path: Path,
     app_private_key: str,
-    credentials: set[str],
 ) -> None:
     """A JWT rejected by GitHub: the error and the log name the problem, not the JWT."""
     fake = canary_fake(fake_github, Faults())
@@ -175,7 +155,7 @@ def test_setup_failure_messages_leak_nothing(
     )
     with pytest.raises(AppAuthError) as info:
         handler.run({}, None, services)
-    jwts = [c for c in credentials if c.startswith("eyJ")]
+    jwts = [c for c in fake.credentials_seen if c.startswith("eyJ")]
     assert jwts
     key_lines = [line for line in app_private_key.splitlines() if not line.startswith("-----")]
     assert_nowhere(

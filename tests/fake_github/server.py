@@ -74,6 +74,7 @@ ROUTE_PERMISSIONS = {
     "org_repos": "metadata",
     "org_members": "members",
     "branches": "metadata",
+    "git_blobs": "contents",
     "dependabot_alerts": "vulnerability_alerts",
     "secret_scanning_alerts": "secret_scanning_alerts",
 }
@@ -98,6 +99,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/organizations/([^/]+)/members$"), "org_members"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repositories/([^/]+)/branches$"), "branches"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/git/blobs/([^/]+)$"), "git_blobs"),
     ("GET", re.compile(r"^/orgs/([^/]+)/dependabot/alerts$"), "dependabot_alerts"),
     ("GET", re.compile(r"^/orgs/([^/]+)/secret-scanning/alerts$"), "secret_scanning_alerts"),
     ("POST", re.compile(r"^/graphql$"), "graphql"),
@@ -148,6 +150,8 @@ class FakeGitHub:
         self.rest = RestApi(org)
         self.graphql = GraphQLEngine(org, self.rest)
         self.tokens = TokenStore(self.clock.time)
+        self._credentials_lock = threading.Lock()
+        self._credentials_seen: set[str] = set()
         self._jwt = AppJwtVerifier(
             public_key_pem(self.private_key_pem), {client_id, str(app_id)}, self.clock.time
         )
@@ -278,6 +282,7 @@ class FakeGitHub:
     ) -> FakeResponse:
         if not request.header("user-agent"):
             return FakeResponse(403, raw=MSG_USER_AGENT.encode(), content_type="text/plain")
+        self._record_credential(request.header("authorization"))
         if matched is None:
             return not_found()
         route, args = matched
@@ -301,6 +306,21 @@ class FakeGitHub:
         response = self._dispatch(route, request, args)
         return self._hostile(route, response)
 
+    def _record_credential(self, authorization: str | None) -> None:
+        credential = bearer_credential(authorization)
+        if credential is not None:
+            with self._credentials_lock:
+                self._credentials_seen.add(credential)
+
+    @property
+    def credentials_seen(self) -> frozenset[str]:
+        """Every credential (App JWT or installation token) a client presented.
+
+        Leak tests look for each of them in outputs, logs and exception texts.
+        """
+        with self._credentials_lock:
+            return frozenset(self._credentials_seen)
+
     def _check_token(self, request: FakeRequest) -> None:
         authorization = request.header("authorization")
         credential = bearer_credential(authorization)
@@ -315,6 +335,7 @@ class FakeGitHub:
             "org_repos": self._org_scoped(self.rest.org_repos),
             "org_members": self._org_scoped(self.rest.org_members),
             "branches": self._branches,
+            "git_blobs": self.rest.git_blob,
             "dependabot_alerts": self.rest.dependabot_alerts,
             "secret_scanning_alerts": self.rest.secret_scanning_alerts,
             "graphql": self._graphql,
