@@ -30,7 +30,8 @@ RATE_LIMIT: Final = "rateLimit { cost }"
 RULESETS: Final = "rulesets(first: 1, includeParents: true) { totalCount }"
 _PR_NODES: Final = "nodes { author { __typename login } }"
 _TREE: Final = "{ __typename ... on Tree { entries { name type } } }"
-_BLOB: Final = "{ __typename ... on Blob { text } }"
+# ``text`` is cut at 512,000 bytes (``isTruncated``); ``oid`` names the blob to read whole.
+_BLOB: Final = "{ __typename ... on Blob { oid isTruncated text } }"
 _RULES: Final = "{ rules(first: 1) { totalCount } }"
 
 # Aliases of the directory and CODEOWNERS lookups, in GitHub's CODEOWNERS order.

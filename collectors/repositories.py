@@ -8,7 +8,8 @@ three CODEOWNERS candidates, open pull request authors), follow-up pages only
 for repositories with more than 100 branches or open pull requests, then the
 branch rules of the branches that only a ruleset could protect (repositories
 with rulesets, branches without a classic rule; up to 100 branches per query
-across repositories), then the people lookups of
+across repositories), one REST ``git/blobs`` request per CODEOWNERS file over
+512,000 bytes (GitHub cuts GraphQL ``Blob.text`` there), then the people lookups of
 :class:`collectors.people.OrgDirectory`. Batches are small units on a thread
 pool, collected as they complete.
 
@@ -21,7 +22,10 @@ such branches.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import re
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -39,7 +43,7 @@ from collectors.batching import (
     with_halving,
 )
 from collectors.codeowners import parse_owners
-from collectors.errors import CollectionError, RepositoryUnreadableError
+from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
 from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
 from collectors.inventory import VISIBILITIES, RepoListing
 from collectors.people import OrgDirectory
@@ -61,8 +65,9 @@ from collectors.shapes import (
     field_object_or_none,
     field_str,
     field_str_or_none,
+    wrong_shape,
 )
-from github_client import GitHubClient
+from github_client import GitHubClient, GitHubError
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +82,15 @@ SECURITY_PERMISSION_WARNING = (
     "push_protection_disabled are reported true. Grant the GitHub App the 'Administration' "
     "repository permission (read) so that GitHub shows the status."
 )
+GIT_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256
+
+
+@dataclass(frozen=True)
+class TruncatedBlob:
+    """A CODEOWNERS file whose GraphQL text GitHub cut at 512,000 bytes: read it whole by id."""
+
+    path: str
+    oid: str
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,8 @@ class RepoDraft:
     github_entries: tuple[TreeEntry, ...]
     docs_entries: tuple[TreeEntry, ...]
     codeowners_owners: tuple[str, ...] | None
+    # The CODEOWNERS file still to read whole (its owners are not known until then).
+    codeowners_blob: TruncatedBlob | None = None
     # Rulesets that may apply (any enforcement); 0: classic rules only; None: GitHub
     # would not say, so every branch without a classic rule has its rules read.
     rulesets: int | None = 0
@@ -127,6 +143,11 @@ class RepoDraft:
     pull_requests_cursor: str | None = None
 
     def facts(self) -> RepoFacts:
+        if self.codeowners_blob is not None:
+            raise CollectionError(
+                f"repository {self.listing.name}: CODEOWNERS file "
+                f"{self.codeowners_blob.path} was cut by GitHub and never read whole"
+            )
         return RepoFacts(
             name=self.listing.name,
             visibility=self.visibility,
@@ -235,14 +256,47 @@ def tree_entries(repo: Mapping[str, Any], alias: str, where: str) -> tuple[TreeE
     )
 
 
-def codeowners_owners(repo: Mapping[str, Any], where: str) -> tuple[str, ...] | None:
-    """Owners of the first CODEOWNERS file in GitHub's order; None when there is none."""
-    for alias in CODEOWNERS_ALIASES:
+def codeowners_file(
+    repo: Mapping[str, Any], where: str
+) -> tuple[tuple[str, ...] | None, TruncatedBlob | None]:
+    """Owners of the first CODEOWNERS file in GitHub's order (None when there is none), or,
+    when GitHub cut its text, () and the blob to read whole before its owners are known."""
+    for alias, expression in CODEOWNERS_ALIASES.items():
         found = field_object_or_none(repo, alias, where)
-        if found is not None and field_str(found, "__typename", where) == "Blob":
-            text = field_str_or_none(found, "text", where)  # null: a binary file
-            return parse_owners(text or "")
-    return None
+        if found is None or field_str(found, "__typename", where) != "Blob":
+            continue
+        text = field_str_or_none(found, "text", where)
+        if text is None:  # a binary file: present, names no owner
+            return (), None
+        if not field_bool(found, "isTruncated", where):
+            return parse_owners(text), None
+        oid = field_str(found, "oid", where)
+        if not GIT_OBJECT_ID.fullmatch(oid):
+            raise wrong_shape(where, f"{alias}.oid", "a git object id", oid)
+        return (), TruncatedBlob(expression.partition(":")[2], oid)
+    return None, None
+
+
+def blob_text(answer: object, where: str) -> str:
+    """The text of a REST ``git/blobs`` answer (base64, UTF-8; undecodable bytes replaced)."""
+    blob = as_object(answer, where, "(blob)")
+    encoding = field_str(blob, "encoding", where)
+    if encoding != "base64":
+        raise UnexpectedAnswerError(
+            f"{where}: GitHub sent the blob as {encoding!r}, not 'base64'; retry the run"
+        )
+    size = field_int(blob, "size", where)
+    try:
+        data = base64.b64decode(field_str(blob, "content", where).replace("\n", ""), validate=True)
+    except binascii.Error as exc:
+        raise UnexpectedAnswerError(
+            f"{where}: GitHub's blob content is not valid base64; retry the run"
+        ) from exc
+    if len(data) != size:
+        raise UnexpectedAnswerError(
+            f"{where}: GitHub sent {len(data)} bytes of a {size}-byte blob; retry the run"
+        )
+    return data.decode("utf-8", errors="replace")
 
 
 def commit_signatures(
@@ -274,6 +328,7 @@ def draft_from_answer(
     authors, pulls_cursor = pull_request_page(
         field_object(repo, "pullRequests", where), f"{where} pullRequests"
     )
+    owners, truncated = codeowners_file(repo, where)
     return RepoDraft(
         listing=listing,
         visibility=visibility,
@@ -285,7 +340,8 @@ def draft_from_answer(
         root_entries=tree_entries(repo, "root", where),
         github_entries=tree_entries(repo, "dotGithub", where),
         docs_entries=tree_entries(repo, "docs", where),
-        codeowners_owners=codeowners_owners(repo, where),
+        codeowners_owners=owners,
+        codeowners_blob=truncated,
         rulesets=ruleset_count(repo, where),
         branch_names=branches.names,
         branches_protected=branches.classic_protected,
@@ -413,6 +469,29 @@ class FactReader:
             authors, cursor = pull_request_page(field_object(repo, "pullRequests", where), where)
             draft.pull_requests_cursor = advanced_cursor(draft.pull_requests_cursor, cursor, where)
             draft.pull_request_authors.extend(authors)
+
+    def read_whole_codeowners(self, draft: RepoDraft) -> None:
+        """The owners of a CODEOWNERS file GitHub cut in GraphQL, from the whole file
+        (one REST ``git/blobs`` request)."""
+        blob = draft.codeowners_blob
+        if blob is None:
+            return
+        name = draft.listing.name
+        path = f"/repos/{self._org}/{name}/git/blobs/{blob.oid}"
+        where = f"repository {self._org}/{name}, CODEOWNERS file {blob.path} (GET {path})"
+        try:
+            response = self._client.get(path)
+        except GitHubError as exc:
+            raise RepositoryUnreadableError(
+                f"{where}: GitHub would not send the whole file, over 512,000 bytes so cut in "
+                f"GraphQL ({exc}); its owners cannot be judged, retry the run later"
+            ) from exc
+        draft.codeowners_owners = parse_owners(blob_text(response.data, where))
+        draft.codeowners_blob = None
+        logger.info(
+            "truncated codeowners file read whole",
+            extra={"org": self._org, "repository": name, "path": blob.path},
+        )
 
     def read_branch_rules(self, checks: Sequence[BranchCheck]) -> list[None]:
         """Rules of each listed branch (halved while too heavy); marks the protected ones."""
@@ -543,6 +622,7 @@ def read_all_drafts(
     First pages in units of ``batch_size`` repositories; then, for the few
     repositories with more than 100 branches or open pull requests, rounds of
     aliased next-page queries batched across the whole organisation; then the
+    whole text of each CODEOWNERS file GitHub cut (one REST request each); then the
     rules of the branches only a ruleset could protect, up to 100 branches per
     query across the whole organisation.
     """
@@ -553,6 +633,8 @@ def read_all_drafts(
     ]
     while pages := pending_pages(drafts):
         run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
+    cut = [draft for draft in drafts if draft.codeowners_blob is not None]
+    run_all(executor, reader.read_whole_codeowners, cut)
     checks = branches_needing_rules(drafts)
     run_all(executor, reader.read_branch_rules, chunks(checks, BRANCHES_PER_RULES_QUERY))
     return drafts

@@ -451,13 +451,19 @@ HOSTILE_CODEOWNERS = {
 
 
 def test_hostile_codeowners_files_are_read_right(fake_github: Factory) -> None:
-    """Served by the fake as GraphQL blob text, judged exactly like any other file."""
+    """Judged exactly like any other file; the 1 MB one, cut at 512,000 bytes in GraphQL,
+    through one REST git/blobs request, and the small ones through none."""
     org = build_org60()
     org.repositories = [
         repo(name, add={".github/CODEOWNERS": text}) for name, text in HOSTILE_CODEOWNERS.items()
     ]
     assert len(HOSTILE_CODEOWNERS["codeowners-one-megabyte"]) > 1_000_000
-    result = collect(fake_github(org, clock=run_clock()))
+    fake = fake_github(org, clock=run_clock())
+    result = collect(fake)
+    blob_requests = [entry for entry in fake.stats.log if entry.route == "git_blobs"]
+    assert [(entry.path.split("/")[3], entry.status) for entry in blob_requests] == [
+        ("codeowners-one-megabyte", 200)
+    ]
     judged = {
         record["name"]: (
             record["checklist"]["codeowners_missing"],
@@ -470,3 +476,27 @@ def test_hostile_codeowners_files_are_read_right(fake_github: Factory) -> None:
         "codeowners-odd-unicode": (False, False),  # @carol after a no-break space and a tab
         "codeowners-contact-only-in-a-comment": (False, True),  # comments give no contact
     }
+
+
+def test_a_cut_codeowners_file_that_cannot_be_read_whole_fails_naming_it(
+    fake_github: Factory,
+) -> None:
+    huge = HOSTILE_CODEOWNERS["codeowners-one-megabyte"]
+    org = build_org60()
+    org.repositories = [
+        repo("small", drop=(".github/CODEOWNERS",), add={"CODEOWNERS": "* @carol\n"}),
+        # GitHub uses .github/CODEOWNERS here: the huge docs/ file is never read.
+        repo("huge-but-unused", add={"docs/CODEOWNERS": huge}),
+    ]
+    fake = fake_github(org, clock=run_clock(), faults=Faults(failing_routes={"git_blobs": 502}))
+    assert len(collect(fake).records) == 2
+    assert fake.stats.by_route["git_blobs"] == 0
+
+    org.repositories.append(
+        repo("huge", drop=(".github/CODEOWNERS",), add={"docs/CODEOWNERS": huge})
+    )
+    with pytest.raises(
+        RepositoryUnreadableError, match=f"{ORG}/huge, CODEOWNERS file docs/CODEOWNERS"
+    ):
+        collect(fake)
+    assert {entry.status for entry in fake.stats.log if entry.route == "git_blobs"} == {502}

@@ -16,11 +16,15 @@ with real HTTP/1.1 keep-alive, and checks what GitHub checks:
   header; like GitHub, its URLs use ``/organizations/{id}/...`` and
   ``/repositories/{id}/...`` paths, so clients must follow them as given.
   Alert lists page by ``after=`` cursor and answer 400 to ``page=``.
+  ``GET /repos/{owner}/{repo}/git/blobs/{sha}`` (route ``git_blobs``) answers
+  a file by its git blob SHA-1, base64 with a newline every 60 characters.
 - GraphQL: validated against the real schema (``schema.graphql`` here, a
   verbatim copy of GitHub's published SDL, so that a clean clone can test;
   ``$GITHUB_GRAPHQL_SCHEMA`` overrides it), pagination bounds, the 500,000
   node limit, cost, and explicit errors for fields the fake does not implement
-  (``type: FAKE_NOT_IMPLEMENTED``).
+  (``type: FAKE_NOT_IMPLEMENTED``). ``Blob.text`` is cut like GitHub's at
+  512,000 bytes on a character boundary (``isTruncated`` true); ``Blob.oid``
+  is the real git blob SHA-1.
 
 Faults (:class:`Faults`, see ``faults.py``) inject latency, 5xx (next N or
 a seeded rate), secondary limits (with any ``retry-after`` or none), primary

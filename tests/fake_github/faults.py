@@ -8,7 +8,7 @@ exactly that.
 
 Route names (for ``fault_routes``, ``failing_routes`` and ``hostile``):
 ``installation``, ``access_tokens``, ``org_repos``, ``org_members``,
-``branches``, ``dependabot_alerts``, ``secret_scanning_alerts``, ``graphql``.
+``branches``, ``git_blobs``, ``dependabot_alerts``, ``secret_scanning_alerts``, ``graphql``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ ROUTE_NAMES = (
     "org_repos",
     "org_members",
     "branches",
+    "git_blobs",
     "dependabot_alerts",
     "secret_scanning_alerts",
     "graphql",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,10 +27,12 @@ from tests.fake_github.model import (
     Team,
     User,
 )
-from tests.fake_github.rest import WEB, RestApi, stable_id, stable_sha
+from tests.fake_github.rest import WEB, RestApi, git_blob_sha, stable_id, stable_sha
 
 Info = GraphQLResolveInfo
 NOT_IMPLEMENTED = "FAKE_NOT_IMPLEMENTED"
+# GitHub cuts ``Blob.text`` at this many bytes (``isTruncated`` then true).
+BLOB_TEXT_LIMIT = 512_000
 
 
 def not_found(message: str) -> GraphQLError:
@@ -191,6 +192,16 @@ def actor(ctx: Context, login: str | None, kind: str = "User") -> Node | None:
     return UserNode(ctx, login)
 
 
+def truncated_text(data: bytes, limit: int = BLOB_TEXT_LIMIT) -> str:
+    """UTF-8 ``data`` cut to at most ``limit`` bytes on a character boundary, as GitHub does."""
+    if len(data) <= limit:
+        return data.decode("utf-8")
+    cut = limit
+    while cut > 0 and data[cut] & 0xC0 == 0x80:  # a continuation byte: inside a character
+        cut -= 1
+    return data[:cut].decode("utf-8")
+
+
 class BlobNode(Node):
     typename = "Blob"
 
@@ -198,12 +209,11 @@ class BlobNode(Node):
         self.data = text.encode("utf-8")
         self.gql_byteSize = len(self.data)
         self.gql_isBinary = "\0" in text
-        self.gql_isTruncated = False
-        self.gql_text = None if self.gql_isBinary else text
+        self.gql_isTruncated = len(self.data) > BLOB_TEXT_LIMIT
+        self.gql_text = None if self.gql_isBinary else truncated_text(self.data)
 
     def gql_oid(self, info: Info | None = None) -> str:
-        header = b"blob %d\0" % len(self.data)  # git's blob id
-        return hashlib.sha1(header + self.data, usedforsecurity=False).hexdigest()
+        return git_blob_sha(self.data)
 
     def gql_abbreviatedOid(self, info: Info) -> str:
         return self.gql_oid()[:7]

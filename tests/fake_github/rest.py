@@ -43,6 +43,18 @@ def stable_sha(text: str) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+def git_blob_sha(data: bytes) -> str:
+    """Git's blob id of ``data`` (what ``git hash-object`` prints)."""
+    header = b"blob %d\0" % len(data)
+    return hashlib.sha1(header + data, usedforsecurity=False).hexdigest()
+
+
+def git_base64(data: bytes) -> str:
+    """Base64 as GitHub's blob API sends it (Ruby's ``encode64``): a newline every 60 chars."""
+    encoded = base64.b64encode(data).decode("ascii")
+    return "".join(f"{encoded[i : i + 60]}\n" for i in range(0, len(encoded), 60))
+
+
 def per_page_of(request: FakeRequest) -> int:
     """``per_page``: default 30, capped at 100 (GitHub ignores what it cannot parse)."""
     try:
@@ -355,6 +367,28 @@ class RestApi:
         return self._paged_shapes(
             request, logins, self.user_json, f"/organizations/{self.org.id}/members"
         )
+
+    def git_blob(self, request: FakeRequest, owner: str, name: str, sha: str) -> FakeResponse:
+        """``GET /repos/{owner}/{repo}/git/blobs/{sha}``: a file of the repository by blob id."""
+        repo = self.repository(name) if self.is_org(owner) else None
+        if repo is None:
+            return not_found()
+        for text in repo.files.values():
+            data = text.encode("utf-8")
+            if git_blob_sha(data) == sha.lower():
+                return FakeResponse(200, self.git_blob_json(repo, data))
+        return not_found()
+
+    def git_blob_json(self, repo: Repository, data: bytes) -> dict[str, Any]:
+        sha = git_blob_sha(data)
+        return {
+            "sha": sha,
+            "node_id": base64.b64encode(f"0:Blob{sha}".encode()).decode("ascii"),
+            "size": len(data),
+            "url": f"{API}/repos/{self.org.login}/{repo.name}/git/blobs/{sha}",
+            "content": git_base64(data),
+            "encoding": "base64",
+        }
 
     def branches(self, request: FakeRequest, owner: str, name: str) -> FakeResponse:
         repo = self.repository(name) if self.is_org(owner) else None
