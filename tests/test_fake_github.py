@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import hashlib
 import json
 import re
 import subprocess
@@ -993,3 +995,101 @@ def test_a_new_query_sent_by_many_threads_at_once_is_analysed_once() -> None:
     assert len(analysed) == 1
     assert all(result is results[0] for result in results)
     assert results[0][1] == []  # the collectors' query is valid
+
+
+# -- blobs: GraphQL's 512,000-byte cut and the REST git/blobs route --------------------------
+
+BLOB_FIELDS = "{ ... on Blob { oid byteSize isTruncated text } }"
+
+
+def large_files_org() -> Organization:
+    """``api`` with files around GitHub's 512,000-byte cut of ``Blob.text``."""
+    org = small_org()
+    api = next(repo for repo in org.repositories if repo.name == "api")
+    api.files.update(
+        {
+            "exact.txt": "a" * 512_000,  # exactly the limit: whole
+            "two.txt": "a" * 511_999 + "é" + "tail",  # é's bytes are 511,999 and 512,000
+            "four.txt": "a" * 511_998 + "\U0001f600" + "tail",  # emoji: bytes 511,998..512,001
+        }
+    )
+    return org
+
+
+def test_graphql_blob_text_is_cut_at_512000_bytes_on_a_character_boundary(
+    fake_github: FakeGitHubFactory,
+) -> None:
+    fake = fake_github(large_files_org())
+    aliases = {"exact": "exact.txt", "two": "two.txt", "four": "four.txt"}
+    fields = " ".join(
+        f'{alias}: object(expression: "HEAD:{path}") {BLOB_FIELDS}'
+        for alias, path in aliases.items()
+    )
+    status, body = graphql(
+        fake, token_for(fake), f'{{ repository(owner: "acme", name: "api") {{ {fields} }} }}'
+    )
+    assert status == 200 and "errors" not in body, body
+    repo = body["data"]["repository"]
+    exact, two, four = repo["exact"], repo["two"], repo["four"]
+    assert (exact["isTruncated"], exact["byteSize"], exact["text"]) == (
+        False,
+        512_000,
+        "a" * 512_000,
+    )
+    assert (two["isTruncated"], two["byteSize"]) == (True, 512_005)
+    assert two["text"] == "a" * 511_999  # never half a character
+    assert (four["isTruncated"], four["byteSize"]) == (True, 512_006)
+    assert four["text"] == "a" * 511_998
+
+
+def test_graphql_blob_oid_is_gits_blob_id(fake: FakeGitHub, token: str) -> None:
+    text = "* @alice @acme/core\n"
+    expected = (
+        subprocess.run(
+            ["git", "hash-object", "--stdin"],  # noqa: S607 - git from PATH, fixed arguments
+            input=text.encode(),
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    query = '{ repository(owner: "acme", name: "api") { c: object(expression: '
+    query += f'"HEAD:.github/CODEOWNERS") {BLOB_FIELDS} }} }}'
+    status, body = graphql(fake, token, query)
+    assert status == 200 and "errors" not in body, body
+    assert body["data"]["repository"]["c"]["oid"] == expected
+    assert expected == "5fc4a263b63e24486319d8047e4a1d45c2614733"
+
+
+def test_git_blobs_route_answers_githubs_shape(fake_github: FakeGitHubFactory) -> None:
+    fake = fake_github(large_files_org())
+    token = token_for(fake)
+    text = "a" * 511_998 + "\U0001f600" + "tail"
+    data = text.encode()
+    sha = hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    answer = call(fake, "GET", f"/repos/acme/api/git/blobs/{sha}", token)
+    assert answer.status == 200
+    blob = answer.json()
+    assert set(blob) == {"sha", "node_id", "size", "url", "content", "encoding"}
+    assert (blob["sha"], blob["size"], blob["encoding"]) == (sha, len(data), "base64")
+    assert blob["url"] == f"https://api.github.com/repos/acme/api/git/blobs/{sha}"
+    lines = blob["content"].split("\n")
+    assert lines[-1] == "" and {len(line) for line in lines[:-2]} == {60}
+    assert 0 < len(lines[-2]) <= 60
+    assert base64.b64decode(blob["content"].replace("\n", ""), validate=True) == data
+    assert answer.headers["x-ratelimit-resource"] == "core"
+    assert int(answer.headers["x-ratelimit-remaining"]) == 4999
+    assert fake.stats.by_route["git_blobs"] == 1
+
+
+def test_git_blobs_route_refuses_unknown_blobs_and_missing_tokens(
+    fake: FakeGitHub, token: str
+) -> None:
+    known = hashlib.sha1(b"blob 6\0# api\n", usedforsecurity=False).hexdigest()
+    assert call(fake, "GET", f"/repos/acme/api/git/blobs/{known}", token).status == 200
+    for path in (f"/repos/acme/api/git/blobs/{'0' * 40}", f"/repos/acme/nope/git/blobs/{known}"):
+        unknown = call(fake, "GET", path, token)
+        assert unknown.status == 404 and unknown.json()["message"] == "Not Found"
+        assert "x-ratelimit-remaining" in unknown.headers
+    assert call(fake, "GET", f"/repos/acme/api/git/blobs/{known}").status == 401
