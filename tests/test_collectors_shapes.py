@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import Sequence
 from typing import Any
@@ -14,7 +15,13 @@ from collectors.dependabot import dependabot_record
 from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
 from collectors.facts import PullRequestAuthor, TreeEntry
 from collectors.inventory import RepoListing, listing_from_rest
-from collectors.repositories import branches_needing_rules, draft_from_answer, not_found_aliases
+from collectors.repositories import (
+    TruncatedBlob,
+    blob_text,
+    branches_needing_rules,
+    draft_from_answer,
+    not_found_aliases,
+)
 from collectors.secret_scanning import secret_scanning_record
 from tests.fixtures.org60 import NOW
 
@@ -67,8 +74,18 @@ NODE: dict[str, Any] = {
     "dotGithub": None,
     "docs": {"__typename": "Blob"},
     "codeownersGithub": {"__typename": "Tree"},
-    "codeownersRoot": {"__typename": "Blob", "text": "* @Alice\n"},
-    "codeownersDocs": {"__typename": "Blob", "text": "* @bob\n"},
+    "codeownersRoot": {
+        "__typename": "Blob",
+        "oid": "5fc4a263b63e24486319d8047e4a1d45c2614733",
+        "isTruncated": False,
+        "text": "* @Alice\n",
+    },
+    "codeownersDocs": {
+        "__typename": "Blob",
+        "oid": "a0c9539c0d79ac56f319b1df4369b95dd2c7557d",
+        "isTruncated": False,
+        "text": "* @bob\n",
+    },
     "pullRequests": {
         "totalCount": 2,
         "pageInfo": {"hasNextPage": False, "endCursor": None},
@@ -131,6 +148,7 @@ def broken(path: Sequence[str | int], value: Any = "<delete>") -> dict[str, Any]
         (("pullRequests", "pageInfo"), None, "pageInfo"),
         (("root", "entries"), None, "entries"),
         (("codeownersRoot", "text"), 42, "text"),
+        (("codeownersRoot", "isTruncated"), "yes", "isTruncated"),
         (("visibility",), "SECRET", "visibility"),
     ],
 )
@@ -140,6 +158,55 @@ def test_wrong_shapes_name_the_repository_and_field(
     with pytest.raises(CollectionError) as caught:
         draft_from_answer(broken(path, value), LISTING, 15, WHERE)
     assert "acme/svc" in str(caught.value) and field in str(caught.value)
+
+
+def cut_codeowners(oid: object) -> dict[str, Any]:
+    node = broken(("codeownersRoot", "isTruncated"), True)
+    node["codeownersRoot"]["oid"] = oid
+    return node
+
+
+def test_a_cut_codeowners_file_is_left_to_read_whole() -> None:
+    oid = NODE["codeownersRoot"]["oid"]
+    draft = draft_from_answer(cut_codeowners(oid), LISTING, 15, WHERE)
+    assert draft.codeowners_blob == TruncatedBlob("CODEOWNERS", oid)
+    with pytest.raises(CollectionError, match="svc: CODEOWNERS file CODEOWNERS was cut"):
+        draft.facts()  # never judged on the first 512,000 bytes
+
+
+@pytest.mark.parametrize("oid", [None, "HEAD", "../../../orgs/acme", "A" * 40])
+def test_a_cut_codeowners_file_needs_a_git_object_id(oid: object) -> None:
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        draft_from_answer(cut_codeowners(oid), LISTING, 15, WHERE)
+    assert "acme/svc" in str(caught.value) and "oid' should be" in str(caught.value)
+
+
+BLOB_WHERE = "repository acme/svc, CODEOWNERS file CODEOWNERS"
+
+
+def test_blob_text_decodes_githubs_base64_lines_and_replaces_bad_utf8() -> None:
+    data = b"* @alice\n" * 20 + b"\xff @bob\n"
+    encoded = base64.b64encode(data).decode()
+    content = "".join(f"{encoded[i : i + 60]}\n" for i in range(0, len(encoded), 60))
+    answer = {"sha": "x", "size": len(data), "content": content, "encoding": "base64"}
+    assert blob_text(answer, BLOB_WHERE) == data.decode("utf-8", errors="replace")
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ([], "should be an object"),
+        ({"size": 3, "content": "YWJj", "encoding": "utf-8"}, "'utf-8', not 'base64'"),
+        ({"size": 3, "content": "Y*Jj", "encoding": "base64"}, "not valid base64"),
+        ({"size": 4, "content": "YWJj", "encoding": "base64"}, "3 bytes of a 4-byte blob"),
+        ({"content": "YWJj", "encoding": "base64"}, "'size' should be an integer"),
+        ({"size": 3, "encoding": "base64"}, "'content' should be a string"),
+    ],
+)
+def test_blob_answers_of_the_wrong_shape_name_the_file(answer: object, message: str) -> None:
+    with pytest.raises(UnexpectedAnswerError) as caught:
+        blob_text(answer, BLOB_WHERE)
+    assert BLOB_WHERE in str(caught.value) and message in str(caught.value)
 
 
 def test_a_next_page_without_a_cursor_is_an_error() -> None:
