@@ -201,6 +201,7 @@ def packaged_prod(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         "--param=bucketName=acme-policy-data-123456789012",
         "--param=secretName=acme/github-app-key",
         "--param=scheduleEnabled=false",
+        "--param=alarmEmail=platform-team@acme.example",
         "--param=githubApiUrl=https://ghe.example.com/api/v3",
     )
 
@@ -520,3 +521,38 @@ def test_invoke_local_exits_non_zero_when_a_collection_fails(
     assert summary["collections"]["dependabot"]["status"] == "failed"
     assert "403" in summary["collections"]["dependabot"]["error"]
     assert summary["collections"]["repositories"]["status"] == "succeeded"
+
+
+# --- failure alarm -------------------------------------------------------------
+
+
+def test_a_failed_run_raises_an_alarm_on_a_topic(packaged: Packaged) -> None:
+    alarm = packaged.only_resource("AWS::CloudWatch::Alarm")["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
+    assert alarm["Dimensions"] == [
+        {"Name": "FunctionName", "Value": {"Ref": "DataLoggerLambdaFunction"}}
+    ]
+    assert alarm["Threshold"] == 1
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarm["TreatMissingData"] == "notBreaching"  # weeks without a run are not failures
+    topics = packaged.resources_of_type("AWS::SNS::Topic")
+    assert alarm["AlarmActions"] == [{"Ref": name} for name in topics]
+
+
+def alarm_email(packaged: Packaged) -> str:
+    """The address the subscription would go to; it exists only when this is not empty."""
+    subscription = packaged.only_resource("AWS::SNS::Subscription")
+    condition = packaged.template["Conditions"][subscription["Condition"]]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    assert subscription["Properties"]["Protocol"] == "email"
+    default: str = packaged.template["Parameters"]["AlarmEmail"]["Default"]
+    return default
+
+
+def test_no_alarm_email_means_no_subscription(packaged: Packaged) -> None:
+    assert alarm_email(packaged) == ""
+
+
+def test_alarm_email_param_subscribes_that_address(packaged_prod: Packaged) -> None:
+    assert alarm_email(packaged_prod) == "platform-team@acme.example"
