@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,17 +104,6 @@ def fake(start_fake: Callable[..., FakeGitHub]) -> FakeGitHub:
 @pytest.fixture
 def env(tmp_path: Path, fake: FakeGitHub, app_private_key: str) -> dict[str, str]:
     return handler_env(tmp_path, fake.url, app_private_key)
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    root.setLevel(level)
 
 
 def validate_outputs(output: Path) -> dict[str, Any]:

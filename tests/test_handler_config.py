@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,17 +37,6 @@ def fake(app_private_key: str) -> Iterator[FakeGitHub]:
     server = FakeGitHub(small_org(), private_key_pem=app_private_key).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    root.setLevel(level)
 
 
 @pytest.fixture

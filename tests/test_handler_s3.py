@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,17 +44,6 @@ def bucket(moto_endpoint: str, request: pytest.FixtureRequest) -> str:
     name = "policy-" + request.node.name.lower().replace("_", "-")[:40].strip("-[]")
     boto_client("s3", moto_endpoint).create_bucket(Bucket=name)
     return name
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    root.setLevel(level)
 
 
 def run_s3(env: dict[str, str], endpoint: str, **event: Any) -> tuple[Any, list[dict[str, Any]]]:

@@ -9,8 +9,7 @@ fake's side and searched for, with the private key's lines and the canary.
 from __future__ import annotations
 
 import io
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +34,6 @@ from tests.runtime_support import (
     moto_server,
     s3_objects,
 )
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    root.setLevel(level)
 
 
 def canary_fake(fake_github: Callable[..., FakeGitHub], faults: Faults) -> FakeGitHub:

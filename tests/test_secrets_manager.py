@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -34,17 +33,6 @@ def moto_endpoint(app_private_key: str) -> Iterator[str]:
         secrets.create_secret(Name=SECRET_NAME, SecretString=app_private_key)
         secrets.create_secret(Name="not-a-pem", SecretString="hunter2-not-a-key")
         yield endpoint
-
-
-@pytest.fixture(autouse=True)
-def restore_root_logger() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-    root.setLevel(level)
 
 
 @pytest.fixture
