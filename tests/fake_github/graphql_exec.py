@@ -47,6 +47,7 @@ from graphql import (
 )
 from graphql.language import ast
 
+from tests import contract
 from tests.fake_github.graphql_nodes import NOT_IMPLEMENTED, Context, QueryRoot
 from tests.fake_github.model import Organization
 from tests.fake_github.rest import RestApi
@@ -56,10 +57,7 @@ MAX_NODES = 500_000
 DOCUMENT_CACHE_SIZE = 512
 SCHEMA_ENV = "GITHUB_GRAPHQL_SCHEMA"
 # The shared specification's copy first (authoritative), then the vendored one.
-_SCHEMA_CANDIDATES = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "github" / "schema.graphql",
-    Path(__file__).with_name("schema.graphql"),
-)
+_SCHEMA_CANDIDATES = (contract.SHARED_GRAPHQL_SCHEMA, contract.VENDORED_GRAPHQL_SCHEMA)
 
 _schema_lock = threading.Lock()
 _schema: GraphQLSchema | None = None
