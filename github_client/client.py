@@ -40,7 +40,15 @@ from .errors import (
 from .keys import normalise_pem, parse_private_key
 from .links import LinkHeaderError, parse_link_header
 from .responses import ApiStats, GraphQLResponse, Response
-from .retry import RetryState, Verdict, backoff, classify, header, wait_for
+from .retry import (
+    RetryState,
+    Verdict,
+    backoff,
+    classify,
+    github_message,
+    header,
+    wait_for,
+)
 from .urls import ApiBase, ForeignURLError, Params, display_path, graphql_url_for
 
 logger = logging.getLogger(__name__)
@@ -592,13 +600,6 @@ def graphql_shape_problem(data: object) -> str:
         isinstance(errors, list) and all(isinstance(e, dict) for e in errors)
     ):
         return "'errors' is not a list of objects"
-    return ""
-
-
-def github_message(data: object) -> str:
-    """GitHub's ``message`` from an error answer, or ``""``."""
-    if isinstance(data, dict) and isinstance(data.get("message"), str):
-        return str(data["message"])
     return ""
 
 

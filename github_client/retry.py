@@ -70,7 +70,7 @@ def classify(response: Response) -> Verdict:
 
 
 def _classify_limit(response: Response) -> Verdict:
-    message = _message_of(response.data).lower()
+    message = github_message(response.data).lower()
     if any(marker in message for marker in _SECONDARY_MARKERS):
         return Verdict.SECONDARY_LIMIT
     if header(response.headers, "x-ratelimit-remaining") == "0":
@@ -80,7 +80,8 @@ def _classify_limit(response: Response) -> Verdict:
     return Verdict.NONE  # a real 403: missing permission, feature disabled
 
 
-def _message_of(data: object) -> str:
+def github_message(data: object) -> str:
+    """GitHub's ``message`` from an error answer, or ``""``."""
     if isinstance(data, dict):
         message = data.get("message")
         if isinstance(message, str):
