@@ -11,7 +11,6 @@ never a silent null. Abstract types (``GitObject``, ``Actor``,
 from __future__ import annotations
 
 import base64
-import binascii
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,7 +26,15 @@ from tests.fake_github.model import (
     Team,
     User,
 )
-from tests.fake_github.rest import WEB, RestApi, git_blob_sha, stable_id, stable_sha
+from tests.fake_github.rest import (
+    WEB,
+    RestApi,
+    decode_cursor,
+    encode_cursor,
+    git_blob_sha,
+    stable_id,
+    stable_sha,
+)
 
 Info = GraphQLResolveInfo
 NOT_IMPLEMENTED = "FAKE_NOT_IMPLEMENTED"
@@ -65,19 +72,12 @@ def check_arguments(info: Info, args: dict[str, Any], supported: Sequence[str]) 
 PAGING_ARGS = ("first", "last", "after", "before")
 
 
-def encode_cursor(offset: int) -> str:
-    return base64.b64encode(f"cursor:v2:{offset}".encode()).decode("ascii")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.b64decode(cursor.encode("ascii"), validate=True).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.") from exc
-    prefix, _, number = text.rpartition(":")
-    if prefix != "cursor:v2" or not number.isdigit():
+def offset_of(cursor: str) -> int:
+    """The offset a GraphQL ``after``/``before`` cursor encodes; GitHub's error otherwise."""
+    offset = decode_cursor(cursor)
+    if offset is None:
         raise GraphQLError(f"`{cursor}` does not appear to be a valid cursor.")
-    return int(number)
+    return offset
 
 
 class Connection:
@@ -97,9 +97,9 @@ class Connection:
     ) -> None:
         start, end = 0, len(items)
         if args.get("after"):
-            start = min(decode_cursor(args["after"]) + 1, end)
+            start = min(offset_of(args["after"]) + 1, end)
         if args.get("before"):
-            end = max(min(decode_cursor(args["before"]), end), start)
+            end = max(min(offset_of(args["before"]), end), start)
         first, last = args.get("first"), args.get("last")
         if first is not None:
             self.offset, self.chunk = start, items[start : min(start + first, end)]
