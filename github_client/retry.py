@@ -106,24 +106,21 @@ def parse_retry_after(value: str | None) -> float | None:
     """
     if value is None:
         return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        return DEFAULT_LIMIT_WAIT
-    if not math.isfinite(seconds) or seconds < 0:
-        return DEFAULT_LIMIT_WAIT
-    return seconds
+    seconds = _finite_number(value)
+    return DEFAULT_LIMIT_WAIT if seconds is None or seconds < 0 else seconds
 
 
 def parse_reset(value: str | None) -> float | None:
     """Epoch seconds from ``x-ratelimit-reset``; ``None`` when absent or unusable."""
-    if value is None:
-        return None
+    return None if value is None else _finite_number(value)
+
+
+def _finite_number(text: str) -> float | None:
     try:
-        reset = float(value.strip())
+        number = float(text.strip())
     except ValueError:
         return None
-    return reset if math.isfinite(reset) else None
+    return number if math.isfinite(number) else None
 
 
 def wait_for(verdict: Verdict, headers: Mapping[str, str], now: float, count: int) -> float:
