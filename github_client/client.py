@@ -47,6 +47,7 @@ from .retry import (
     classify,
     github_message,
     header,
+    parse_reset,
     wait_for,
 )
 from .urls import ApiBase, ForeignURLError, Params, display_path, graphql_url_for
@@ -508,10 +509,9 @@ class GitHubClient:
         self, call: _Call, outcome: _Outcome, wait: float, reason: str
     ) -> RateLimitExceeded:
         response = outcome.response
-        reset = None
-        if response is not None:
-            reset_text = header(response.headers, "x-ratelimit-reset")
-            reset = float(reset_text) if reset_text and reset_text.isdigit() else None
+        reset = (
+            None if response is None else parse_reset(header(response.headers, "x-ratelimit-reset"))
+        )
         return RateLimitExceeded(
             call.method,
             call.path,
