@@ -29,14 +29,12 @@ from collectors.codeowners import is_team_owner
 from collectors.errors import CollectionError
 from collectors.queries import team_maintainers_query, verified_emails_query
 from collectors.shapes import (
-    as_list,
     as_object,
-    field_bool,
     field_list,
     field_object,
     field_object_or_none,
     field_str,
-    field_str_or_none,
+    next_cursor,
 )
 from github_client import ForbiddenError, GitHubClient, NotFoundError
 
@@ -117,10 +115,10 @@ class OrgDirectory:
                     self._executor, sorted(cursors.items()), TEAM_BATCH_SIZE, self._team_pages
                 )
                 cursors = {}
-                for slug, logins, next_cursor in pages:
+                for slug, logins, cursor in pages:
                     found[slug].extend(logins)
-                    if next_cursor is not None:
-                        cursors[slug] = next_cursor
+                    if cursor is not None:
+                        cursors[slug] = cursor
             for slug, logins in found.items():
                 self._maintainers[slug] = tuple(dict.fromkeys(logins))
             return {slug: self._maintainers[slug] for slug in wanted}
@@ -233,13 +231,8 @@ def with_each_batch(
 def maintainer_page(team: Mapping[str, Any], where: str) -> tuple[list[str], str | None]:
     """One page of a team's maintainers: lower-case logins and the next cursor (None: done)."""
     members = field_object(team, "members", where)
-    page_info = field_object(members, "pageInfo", where)
     logins = [
         field_str(as_object(node, where, "members.nodes[]"), "login", where).lower()
-        for node in as_list(members.get("nodes"), where, "members.nodes")
+        for node in field_list(members, "nodes", where)
     ]
-    has_next = field_bool(page_info, "hasNextPage", where)
-    cursor = field_str_or_none(page_info, "endCursor", where) if has_next else None
-    if has_next and cursor is None:
-        raise CollectionError(f"{where}: hasNextPage is true but endCursor is null")
-    return logins, cursor
+    return logins, next_cursor(members, where)

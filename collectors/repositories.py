@@ -65,6 +65,7 @@ from collectors.shapes import (
     field_object_or_none,
     field_str,
     field_str_or_none,
+    next_cursor,
     wrong_shape,
 )
 from github_client import GitHubClient, GitHubError
@@ -173,17 +174,6 @@ class RepoDraft:
 
 
 # -- parsing one repository's answer -------------------------------------------------------
-
-
-def next_cursor(connection: Mapping[str, Any], where: str) -> str | None:
-    """The cursor of the next page, None on the last page."""
-    page_info = field_object(connection, "pageInfo", where)
-    if not field_bool(page_info, "hasNextPage", where):
-        return None
-    cursor = field_str_or_none(page_info, "endCursor", where)
-    if cursor is None:
-        raise CollectionError(f"{where}: hasNextPage is true but endCursor is null")
-    return cursor
 
 
 def advanced_cursor(previous: str | None, cursor: str | None, where: str) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from collectors.errors import UnexpectedAnswerError
+from collectors.errors import CollectionError, UnexpectedAnswerError
 
 
 def wrong_shape(where: str, key: str, expected: str, value: object) -> UnexpectedAnswerError:
@@ -87,3 +87,14 @@ def field_int(obj: Mapping[str, Any], key: str, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
         raise wrong_shape(where, key, "an integer", value)
     return value
+
+
+def next_cursor(connection: Mapping[str, Any], where: str) -> str | None:
+    """The ``endCursor`` of a GraphQL connection's next page, None on the last page."""
+    page_info = field_object(connection, "pageInfo", where)
+    if not field_bool(page_info, "hasNextPage", where):
+        return None
+    cursor = field_str_or_none(page_info, "endCursor", where)
+    if cursor is None:
+        raise CollectionError(f"{where}: hasNextPage is true but endCursor is null")
+    return cursor
