@@ -210,7 +210,7 @@ class GitHubClient:
             seen.add(url)
             response = self._execute(_Call("GET", url, expect_list=True))
             yield from list_items(response.data) or []
-            url = parse_link_header(header(response.headers, "link") or "").get("next")
+            url = next_link(response)
 
     def graphql(
         self, query: str, variables: dict[str, Any] | None = None, *, allow_partial: bool = False
@@ -358,7 +358,7 @@ class GitHubClient:
         if list_items(response.data) is None:
             return f"expected a JSON list, got {type(response.data).__name__}"
         try:
-            next_url = parse_link_header(header(response.headers, "link") or "").get("next")
+            next_url = next_link(response)
             if next_url is not None:
                 self._api.check_same_origin(next_url)
         except LinkHeaderError as exc:
@@ -585,6 +585,11 @@ def list_items(data: object) -> list[Any] | None:
         if len(lists) == 1:
             return lists[0]
     return None
+
+
+def next_link(response: Response) -> str | None:
+    """A list page's ``Link: rel="next"`` URL, or ``None``; raises :class:`LinkHeaderError`."""
+    return parse_link_header(header(response.headers, "link") or "").get("next")
 
 
 def graphql_shape_problem(data: object) -> str:
