@@ -405,37 +405,52 @@ class RestApi:
         return page
 
     def dependabot_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
-        if not self.is_org(org):
-            return not_found()
-        if not self.org.dependabot_enabled:
-            return error_response(403, MSG_DEPENDABOT_OFF)
-        states = states_filter(request, DEPENDABOT_STATES)
-        if isinstance(states, FakeResponse):
-            return states
         severities = {s for s in request.params.get("severity", "").split(",") if s}
         alerts = [
-            a
-            for a in self.org.dependabot_alerts
-            if a.state in states and (not severities or a.severity in severities)
+            a for a in self.org.dependabot_alerts if not severities or a.severity in severities
         ]
-        page = cursor_paged(request, self._sorted_alerts(request, alerts))
-        if page.status == 200:
-            page.payload = [self.dependabot_json(a) for a in page.payload]
-        return page
+        return self._alerts_page(
+            request,
+            org,
+            alerts,
+            disabled=None if self.org.dependabot_enabled else MSG_DEPENDABOT_OFF,
+            allowed_states=DEPENDABOT_STATES,
+            shape=self.dependabot_json,
+        )
 
     def secret_scanning_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
+        hide = request.params.get("hide_secret", "false").lower() == "true"
+        return self._alerts_page(
+            request,
+            org,
+            self.org.secret_scanning_alerts,
+            disabled=None if self.org.secret_scanning_enabled else MSG_SECRET_SCANNING_OFF,
+            allowed_states=SECRET_SCANNING_STATES,
+            shape=lambda alert: self.secret_scanning_json(alert, hide),
+        )
+
+    def _alerts_page(
+        self,
+        request: FakeRequest,
+        org: str,
+        alerts: Sequence[Any],
+        *,
+        disabled: str | None,
+        allowed_states: set[str],
+        shape: Callable[[Any], dict[str, Any]],
+    ) -> FakeResponse:
+        """One cursor page of an org's alerts in ``state=``; 403 ``disabled`` when it is set."""
         if not self.is_org(org):
             return not_found()
-        if not self.org.secret_scanning_enabled:
-            return error_response(403, MSG_SECRET_SCANNING_OFF)
-        states = states_filter(request, SECRET_SCANNING_STATES)
+        if disabled is not None:
+            return error_response(403, disabled)
+        states = states_filter(request, allowed_states)
         if isinstance(states, FakeResponse):
             return states
-        hide = request.params.get("hide_secret", "false").lower() == "true"
-        alerts = [a for a in self.org.secret_scanning_alerts if a.state in states]
-        page = cursor_paged(request, self._sorted_alerts(request, alerts))
+        wanted = [a for a in alerts if a.state in states]
+        page = cursor_paged(request, self._sorted_alerts(request, wanted))
         if page.status == 200:
-            page.payload = [self.secret_scanning_json(a, hide) for a in page.payload]
+            page.payload = [shape(a) for a in page.payload]
         return page
 
     # -- helpers -------------------------------------------------------
