@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tests.contract import checklist_names
 from tests.fake_github.model import (
     Branch,
     Commit,
@@ -51,23 +52,7 @@ DEFAULT_ANCHOR = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 ARCHIVED_SHARE = 0.25
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-# repositories.json checklist keys, in the schema's order.
-CHECKS: tuple[str, ...] = (
-    "inactive",
-    "unprotected_branches",
-    "unsigned_commits",
-    "readme_missing",
-    "license_missing",
-    "pirr_missing",
-    "gitignore_missing",
-    "external_pr",
-    "breaks_naming_convention",
-    "secret_scanning_disabled",
-    "push_protection_disabled",
-    "dependabot_disabled",
-    "codeowners_missing",
-    "point_of_contact_missing",
-)
+CHECKS = checklist_names()
 REPOSITORY_FIELDS = ("name", "type", "url", "created_at", "checklist")
 DEPENDABOT_FIELDS = (
     "repository",

@@ -9,6 +9,8 @@ The repository vendors copies (``tests/fake_github/schema.graphql``,
 
 from __future__ import annotations
 
+import functools
+import json
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -30,3 +32,11 @@ def output_schema_path(file_name: str) -> Path:
     """The JSON Schema of one output document, e.g. ``repositories.schema.json``."""
     shared = SHARED_OUTPUT_SCHEMAS / file_name
     return shared if shared.is_file() else VENDORED_OUTPUT_SCHEMAS / file_name
+
+
+@functools.cache
+def checklist_names() -> tuple[str, ...]:
+    """The 14 checks of ``repositories.json``, in the order the schema lists them."""
+    schema = json.loads(output_schema_path("repositories.schema.json").read_text(encoding="utf-8"))
+    names: list[str] = schema["items"]["properties"]["checklist"]["required"]
+    return tuple(names)

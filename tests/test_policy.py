@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from collectors import policy
 from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
+from tests.contract import checklist_names
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
 LEAP_NOW = datetime(2028, 2, 29, 12, 0, 0, tzinfo=UTC)
@@ -57,22 +58,8 @@ def test_compliant_repository_breaks_no_rule() -> None:
 
 
 def test_checklist_keys_are_the_schema_order() -> None:
-    assert list(policy.checklist(COMPLIANT, PEOPLE, 1, NOW)) == [
-        "inactive",
-        "unprotected_branches",
-        "unsigned_commits",
-        "readme_missing",
-        "license_missing",
-        "pirr_missing",
-        "gitignore_missing",
-        "external_pr",
-        "breaks_naming_convention",
-        "secret_scanning_disabled",
-        "push_protection_disabled",
-        "dependabot_disabled",
-        "codeowners_missing",
-        "point_of_contact_missing",
-    ]
+    assert tuple(policy.checklist(COMPLIANT, PEOPLE, 1, NOW)) == checklist_names()
+    assert checklist_names() == policy.CHECK_NAMES
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from tests.contract import checklist_names
 from tests.fake_github import FakeGitHub, Faults, sample_org
 
 pytestmark = pytest.mark.serverless
@@ -31,22 +32,7 @@ SERVERLESS = REPO_ROOT / "node_modules" / ".bin" / "serverless"
 TEMPLATE = "cloudformation-template-update-stack.json"
 ARTIFACT = "github-policy-data-logger.zip"
 SERVICE = "github-policy-data-logger"
-CHECKS = (
-    "inactive",
-    "unprotected_branches",
-    "unsigned_commits",
-    "readme_missing",
-    "license_missing",
-    "pirr_missing",
-    "gitignore_missing",
-    "external_pr",
-    "breaks_naming_convention",
-    "secret_scanning_disabled",
-    "push_protection_disabled",
-    "dependabot_disabled",
-    "codeowners_missing",
-    "point_of_contact_missing",
-)
+CHECKS = checklist_names()
 # Not copied into the service copy: tool state and build output.
 _NOT_COPIED = (
     ".git",
