@@ -37,7 +37,7 @@ from datalogger.logs import (
     redact,
     set_invocation_keys,
 )
-from datalogger.summary import CollectionOutcome, build_summary
+from datalogger.summary import ApiUsage, CollectionOutcome, build_summary
 from datalogger.writers import (
     DATASET_FILES,
     SUMMARY_FILE,
@@ -302,7 +302,9 @@ def _failed_outcome(name: str, error: BaseException, deadline: Deadline) -> Coll
     return CollectionOutcome.failed(redact(f"unexpected {type(error).__name__}: {error}"))
 
 
-def _finish(state: RunState, outcomes: dict[str, CollectionOutcome], usage: Any) -> dict[str, Any]:
+def _finish(
+    state: RunState, outcomes: dict[str, CollectionOutcome], usage: ApiUsage | None
+) -> dict[str, Any]:
     """Write the summary (last); raise RunFailed when an enabled collection failed."""
     finished_at = _utc(state.clock.time())
     summary = build_summary(state.config.org, state.started_at, finished_at, outcomes, usage)
