@@ -37,16 +37,19 @@ from bench.runner import (
     GITHUB_GRAPHQL_BUDGET,
     GITHUB_REST_BUDGET,
     BenchError,
-    FakeServer,
     HandlerRun,
     bench_env,
+    fake_stats,
     phase_seconds,
+    process_cpu_seconds,
+    process_peak_rss_mb,
     read_outputs,
     run_handler,
     start_fake,
     warm_up,
 )
 from bench.verify import Comparison, compare
+from tests.fake_github.process import FakeProcess
 
 BUDGET_PER_ACTIVE_REPO = 0.15
 AIM_PER_ACTIVE_REPO = 0.10
@@ -165,10 +168,9 @@ def measure(
     anchor = int(time.time())
     env = bench_env(anchor)
     generated = generate(n, datetime.fromtimestamp(anchor, tz=UTC))
-    fake = start_fake(n, args.latency_ms, workdir, env)
     results: list[RunResult] = []
     comparisons: list[Comparison] = []
-    try:
+    with start_fake(n, args.latency_ms, workdir, env) as fake:
         warm_up(fake)
         for run in range(1, args.repeat + 1):
             run_dir = workdir / f"run-{run}"
@@ -180,13 +182,11 @@ def measure(
             comparisons.append(comparison)
             if profile_to is not None:
                 _print_profile(profile_to)
-    finally:
-        fake.stop()
     return results, comparisons
 
 
 def _one_run(
-    fake: FakeServer,
+    fake: FakeProcess,
     generated: GeneratedOrg,
     run_dir: Path,
     *,
@@ -199,7 +199,7 @@ def _one_run(
     proxied = args.classify or args.github_sized_alerts
     proxy = CountingProxy(fake.url, args.github_sized_alerts).start() if proxied else None
     target = replace(fake, url=proxy.url) if proxy else fake
-    before, cpu_before = fake.stats(), fake.cpu_seconds()
+    before, cpu_before = fake_stats(fake), process_cpu_seconds(fake.process.pid)
     load_average = os.getloadavg()[0]
     try:
         handler = run_handler(
@@ -214,7 +214,7 @@ def _one_run(
     finally:
         if proxy:
             proxy.stop()
-    after, cpu_after = fake.stats(), fake.cpu_seconds()
+    after, cpu_after = fake_stats(fake), process_cpu_seconds(fake.process.pid)
     delta = _delta(after, before)
     if proxy:
         delta["by_route"] |= proxy.snapshot()
@@ -245,7 +245,7 @@ def _one_run(
         graphql_points=delta["graphql_points"],
         retries=api.get("retries"),
         peak_rss_mb=handler.peak_rss_mb,
-        fake_peak_rss_mb=fake.peak_rss_mb(),
+        fake_peak_rss_mb=process_peak_rss_mb(fake.process.pid),
         summary_status=(summary or {}).get("status"),
         exact=comparison.exact,
         load_average=load_average,

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import selectors
-import signal
 import subprocess
 import sys
 import threading
@@ -21,12 +19,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import jwt
 import urllib3
 
 from bench.generate import ANCHOR_ENV, Settings
+from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE_START_TIMEOUT = 120.0
@@ -56,41 +55,14 @@ class BenchError(Exception):
     """The benchmark could not run (not: the run it measured was wrong)."""
 
 
-@dataclass
-class FakeServer:
-    """A running ``python -m tests.fake_github`` subprocess."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-    client_id: str
-    org: str
-    key_file: Path
-
-    def stats(self) -> dict[str, Any]:
-        """The fake's counters (``GET /_fake/stats``)."""
-        http = urllib3.PoolManager(retries=False, timeout=30.0)
-        response = http.request(
-            "GET", self.url + "/_fake/stats", headers={"User-Agent": USER_AGENT}
-        )
-        if response.status != 200:
-            raise BenchError(f"GET {self.url}/_fake/stats answered {response.status}")
-        data: dict[str, Any] = json.loads(response.data)
-        return data
-
-    def cpu_seconds(self) -> float | None:
-        return process_cpu_seconds(self.process.pid)
-
-    def peak_rss_mb(self) -> float | None:
-        return process_peak_rss_mb(self.process.pid)
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+def fake_stats(fake: FakeProcess) -> dict[str, Any]:
+    """The fake's counters (``GET /_fake/stats``)."""
+    http = urllib3.PoolManager(retries=False, timeout=30.0)
+    response = http.request("GET", fake.url + "/_fake/stats", headers={"User-Agent": USER_AGENT})
+    if response.status != 200:
+        raise BenchError(f"GET {fake.url}/_fake/stats answered {response.status}")
+    data: dict[str, Any] = json.loads(response.data)
+    return data
 
 
 def bench_env(anchor: int) -> dict[str, str]:
@@ -101,23 +73,12 @@ def bench_env(anchor: int) -> dict[str, str]:
     return env
 
 
-def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, str]) -> FakeServer:
-    """Start the fake over ``bench.generate:build(n_active)``; wait for its address line."""
-    key_file = workdir / "app-key.pem"
-    # An experiment can serve a patched fake with the same CLI (see docs/performance.md).
-    fake_module = os.environ.get("BENCH_FAKE_MODULE", "tests.fake_github")
-    command = [
-        sys.executable,
-        "-m",
-        fake_module,
-        "--org",
-        "bench.generate:build",
+def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, str]) -> FakeProcess:
+    """Start the fake over ``bench.generate:build(n_active)``; its stderr goes to ``fake.log``."""
+    log_path = workdir / "fake.log"
+    options = [
         "--org-arg",
         str(n_active),
-        "--port",
-        "0",
-        "--key-file",
-        str(key_file),
         "--latency-ms",
         str(latency_ms),
         # Measure, do not throttle: the points spent are reported against
@@ -127,62 +88,22 @@ def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, s
         "--graphql-budget",
         str(FAKE_BUDGET),
     ]
-    stderr = (workdir / "fake.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr
-    )
-    stderr.close()
     try:
-        line = _first_line(process, FAKE_START_TIMEOUT)
-        info = json.loads(line)
-    except (BenchError, ValueError) as error:
-        process.kill()
-        process.wait()
-        log = (workdir / "fake.log").read_text(errors="replace")[-2000:]
-        raise BenchError(f"the fake GitHub did not start: {error}\n{log}") from error
-    _drain(process.stdout)
-    return FakeServer(
-        process=process,
-        url=str(info["url"]),
-        client_id=str(info["client_id"]),
-        org=str(info["org"]),
-        key_file=Path(info.get("key_file", key_file)),
-    )
+        with log_path.open("wb") as log:
+            return start_fake_process(
+                "bench.generate:build",
+                workdir / "app-key.pem",
+                options,
+                env=env,
+                stderr=log,
+                timeout=FAKE_START_TIMEOUT,
+            )
+    except FakeStartError as error:
+        tail = log_path.read_text(errors="replace")[-2000:]
+        raise BenchError(f"{error}\n{tail}") from error
 
 
-def _first_line(process: subprocess.Popen[bytes], timeout: float) -> str:
-    assert process.stdout is not None
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buffer = b""
-    while b"\n" not in buffer:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise BenchError(f"no address line within {timeout:.0f} s")
-        if not selector.select(timeout=left):
-            continue
-        chunk = os.read(process.stdout.fileno(), 4096)
-        if not chunk:
-            raise BenchError(f"the fake exited with status {process.wait()}")
-        buffer += chunk
-    selector.close()
-    return buffer.split(b"\n", 1)[0].decode()
-
-
-def _drain(stream: IO[bytes] | None) -> None:
-    """Keep reading the fake's stdout so that it can never block on a full pipe."""
-    if stream is None:
-        return
-
-    def read_all() -> None:
-        while stream.read(65536):
-            pass
-
-    threading.Thread(target=read_all, name="fake-stdout", daemon=True).start()
-
-
-def warm_up(fake: FakeServer) -> None:
+def warm_up(fake: FakeProcess) -> None:
     """Authenticate and send one small GraphQL query, so that the fake's lazy
     start-up work (schema build) is not charged to the handler's first run."""
     key = fake.key_file.read_text()
@@ -257,7 +178,7 @@ class HandlerRun:
 
 
 def run_handler(
-    fake: FakeServer,
+    fake: FakeProcess,
     run_dir: Path,
     *,
     threads: int,

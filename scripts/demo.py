@@ -17,19 +17,20 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # run as `python scripts/demo.py`
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process  # noqa: E402
+
 SERVERLESS = REPO_ROOT / "node_modules" / ".bin" / "serverless"
 SAMPLE_ORG_FACTORY = "tests.fake_github.sample_org:build"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "output" / "demo"
@@ -42,24 +43,12 @@ OUTPUT_FILES = (
     "invoke_local.log",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
-FAKE_START_SECONDS = 60.0
-FAKE_STOP_SECONDS = 10.0
 INVOKE_SECONDS = 900.0
 LOG_TAIL_LINES = 25
 
 
 class DemoError(Exception):
     """The demo could not run; the message says what to do."""
-
-
-@dataclass(frozen=True)
-class FakeServer:
-    """A running out-of-process fake GitHub."""
-
-    url: str
-    client_id: str
-    org: str
-    key_file: Path
 
 
 # --- the summary -------------------------------------------------------------
@@ -215,73 +204,20 @@ def child_env(extra: Mapping[str, str], scratch: Path) -> dict[str, str]:
     return env
 
 
-def _first_line(stream: Any, timeout: float) -> str:
-    """The first line a child writes, or "" if none comes within ``timeout``.
-
-    Whatever the child writes afterwards is read and dropped, so that a full
-    pipe can never block it.
-    """
-    first = threading.Event()
-    lines: list[str] = []
-
-    def read() -> None:
-        lines.append(stream.readline())
-        first.set()
-        for _ in stream:
-            pass
-
-    threading.Thread(target=read, daemon=True).start()
-    first.wait(timeout)
-    return lines[0] if lines else ""
-
-
-@contextmanager
-def running_fake(scratch: Path, org_factory: str) -> Iterator[FakeServer]:
-    """Start the fake GitHub serving ``org_factory``'s organisation; always stop it."""
-    key_file = scratch / "demo-app-key.pem"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.fake_github",
-            "--org",
-            org_factory,
-            "--port",
-            "0",
-            "--key-file",
-            str(key_file),
-        ],
-        cwd=REPO_ROOT,
-        env=child_env({}, scratch),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def start_fake(scratch: Path, org_factory: str) -> FakeProcess:
+    """The fake GitHub serving ``org_factory``'s organisation (a context manager)."""
     try:
-        line = _first_line(process.stdout, FAKE_START_SECONDS)
-        if not line:
-            raise DemoError(
-                "the fake GitHub did not start (no address printed); "
-                "run `python -m tests.fake_github --org "
-                f"{org_factory} --port 0 --key-file /tmp/key.pem` to see why"
-            )
-        info = json.loads(line)
-        yield FakeServer(info["url"], info["client_id"], info["org"], Path(info["key_file"]))
-    finally:
-        _stop(process)
+        return start_fake_process(
+            org_factory, scratch / "demo-app-key.pem", env=child_env({}, scratch)
+        )
+    except FakeStartError as error:
+        raise DemoError(
+            f"{error}; run `python -m tests.fake_github --org {org_factory} --port 0 "
+            "--key-file /tmp/key.pem` to see why"
+        ) from error
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(FAKE_STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def invoke_local(fake: FakeServer, output_dir: Path, scratch: Path) -> tuple[int, str]:
+def invoke_local(fake: FakeProcess, output_dir: Path, scratch: Path) -> tuple[int, str]:
     """Run the handler through `serverless invoke local`; (exit status, its output)."""
     env = child_env(
         {
@@ -326,7 +262,7 @@ def run_demo(output_dir: Path, org_factory: str = SAMPLE_ORG_FACTORY) -> int:
     clear_previous_run(output_dir)
     with tempfile.TemporaryDirectory(prefix="policy-demo-") as scratch_name:
         scratch = Path(scratch_name)
-        with running_fake(scratch, org_factory) as fake:
+        with start_fake(scratch, org_factory) as fake:
             print(f"Fake GitHub serving the sample organisation {fake.org} at {fake.url}")
             print("Running: serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
             status, output = invoke_local(fake, output_dir, scratch)

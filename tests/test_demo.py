@@ -27,7 +27,6 @@ def load_demo() -> ModuleType:
     spec = importlib.util.spec_from_file_location("policy_demo", DEMO_PATH)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -158,6 +157,22 @@ def _port_is_closed(url: str) -> bool:
     with socket.socket() as probe:
         probe.settimeout(2)
         return probe.connect_ex((parts.hostname or "", parts.port or 0)) != 0
+
+
+def test_the_fake_serves_from_its_own_process_until_the_block_ends(tmp_path: Path) -> None:
+    with demo.start_fake(tmp_path, demo.SAMPLE_ORG_FACTORY) as fake:
+        assert fake.org == "acme-demo"
+        assert fake.key_file.stat().st_mode & 0o777 == 0o600
+        assert not _port_is_closed(fake.url)
+    assert _port_is_closed(fake.url)
+    assert fake.process.returncode == 0
+
+
+def test_a_fake_that_cannot_start_says_how_to_see_why(tmp_path: Path) -> None:
+    factory = "tests.fake_github.sample_org:no_such_factory"
+    hint = f"exited with status 1; run `python -m tests.fake_github --org {factory} "
+    with pytest.raises(demo.DemoError, match=re.escape(hint)):
+        demo.start_fake(tmp_path, factory)
 
 
 def run_demo_script(*args: str) -> subprocess.CompletedProcess[str]:
