@@ -93,10 +93,9 @@ class _SystemTime:
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/orgs/([^/]+)/installation$"), "installation"),
     ("POST", re.compile(r"^/app/installations/([^/]+)/access_tokens$"), "access_tokens"),
-    ("GET", re.compile(r"^/orgs/([^/]+)/repos$"), "org_repos"),
-    ("GET", re.compile(r"^/organizations/([^/]+)/repos$"), "org_repos"),
-    ("GET", re.compile(r"^/orgs/([^/]+)/members$"), "org_members"),
-    ("GET", re.compile(r"^/organizations/([^/]+)/members$"), "org_members"),
+    # /organizations/{id}/... is the form GitHub's Link headers use.
+    ("GET", re.compile(r"^/(?:orgs|organizations)/([^/]+)/repos$"), "org_repos"),
+    ("GET", re.compile(r"^/(?:orgs|organizations)/([^/]+)/members$"), "org_members"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repositories/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/git/blobs/([^/]+)$"), "git_blobs"),
