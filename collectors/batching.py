@@ -85,6 +85,29 @@ def unexpected_errors(errors: list[dict[str, Any]], what: str) -> CollectionErro
     return CollectionError(f"{what}: GitHub answered errors: {summarise_graphql_errors(errors)}")
 
 
+def not_found_aliases(
+    errors: Sequence[Mapping[str, Any]],
+    names: Sequence[str],
+    where: Callable[[str], str],
+    what: str,
+) -> set[str]:
+    """Aliases (a letter and an index: ``r<i>``, ``u<i>``) GitHub answered NOT_FOUND for;
+    any other error raises a CollectionError naming the item it points to (or the batch)."""
+    missing = set()
+    other = []
+    for error in errors:
+        alias = error_alias(error)
+        if error_type(error) == "NOT_FOUND" and alias and error.get("path") == [alias]:
+            missing.add(alias)
+        else:
+            other.append(dict(error))
+    if other:
+        alias = error_alias(other[0]) or ""
+        index = int(alias[1:]) if alias[1:].isdigit() else -1
+        raise unexpected_errors(other, where(names[index]) if 0 <= index < len(names) else what)
+    return missing
+
+
 def with_halving(
     items: Sequence[T],
     run: Callable[[Sequence[T]], R],

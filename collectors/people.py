@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 from collectors.batching import (
     chunks,
-    error_alias,
     error_type,
+    not_found_aliases,
     run_graphql,
     unexpected_errors,
     with_halving,
@@ -175,13 +175,9 @@ class OrgDirectory:
         variables.update({f"l{index}": login for index, login in enumerate(logins)})
         what = f"GraphQL verified-domain e-mails in {self._org} ({len(logins)} users)"
         answer = run_graphql(self._client, verified_emails_query(len(logins)), variables, what)
-        unknown = {
-            error_alias(error)
-            for error in answer.errors
-            if error_type(error) == "NOT_FOUND" and error.get("path") == [error_alias(error)]
-        }
-        if len(unknown) != len(answer.errors):
-            raise unexpected_errors(answer.errors, what)
+        unknown = not_found_aliases(
+            answer.errors, logins, lambda login: f"{what} user {login}", what
+        )
         result: dict[str, bool] = {}
         for index, login in enumerate(logins):
             alias = f"u{index}"

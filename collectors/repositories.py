@@ -36,8 +36,7 @@ from collectors import CollectionResult
 from collectors.batching import (
     BatchTooHeavyError,
     chunks,
-    error_alias,
-    error_type,
+    not_found_aliases,
     run_graphql,
     unexpected_errors,
     with_halving,
@@ -339,29 +338,6 @@ def draft_from_answer(
         pull_request_authors=authors,
         pull_requests_cursor=pulls_cursor,
     )
-
-
-def not_found_aliases(
-    errors: Sequence[Mapping[str, Any]],
-    names: Sequence[str],
-    where: Callable[[str], str],
-    what: str,
-) -> set[str]:
-    """Aliases (``r<i>``) GitHub answered NOT_FOUND for; any other error raises a
-    CollectionError naming the repository it points to (or the batch)."""
-    missing = set()
-    other = []
-    for error in errors:
-        alias = error_alias(error)
-        if error_type(error) == "NOT_FOUND" and alias and error.get("path") == [alias]:
-            missing.add(alias)
-        else:
-            other.append(dict(error))
-    if other:
-        alias = error_alias(other[0]) or ""
-        index = int(alias[1:]) if alias[1:].isdigit() else -1
-        raise unexpected_errors(other, where(names[index]) if 0 <= index < len(names) else what)
-    return missing
 
 
 # -- fetching ------------------------------------------------------------------------------

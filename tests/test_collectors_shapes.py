@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 
 from collectors.alerts import RepositoryIndex
-from collectors.batching import BatchTooHeavyError, is_timeout_error, with_halving
+from collectors.batching import (
+    BatchTooHeavyError,
+    is_timeout_error,
+    not_found_aliases,
+    with_halving,
+)
 from collectors.dependabot import dependabot_record
 from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
 from collectors.facts import PullRequestAuthor, TreeEntry
@@ -20,7 +25,6 @@ from collectors.repositories import (
     blob_text,
     branches_needing_rules,
     draft_from_answer,
-    not_found_aliases,
 )
 from collectors.secret_scanning import secret_scanning_record
 from tests.fixtures.org60 import NOW
