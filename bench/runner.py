@@ -299,7 +299,7 @@ def read_outputs(output_dir: Path) -> tuple[dict[str, Any] | None, dict[str, Any
     summary_path = output_dir / "run_summary.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     datasets: dict[str, Any] = {}
-    for name in ("repositories", "dependabot", "secret_scanning"):
+    for name in COLLECTIONS:
         path = output_dir / f"{name}.json"
         datasets[name] = json.loads(path.read_text()) if path.exists() else None
     return summary, datasets

@@ -19,8 +19,8 @@ from bench.generate import (
     SECRET_SCANNING_FIELDS,
     RepoPlan,
 )
+from bench.runner import COLLECTIONS
 
-DATASETS = ("repositories", "dependabot", "secret_scanning")
 _FIELD_ORDER = {
     "repositories": REPOSITORY_FIELDS,
     "dependabot": DEPENDABOT_FIELDS,
@@ -52,7 +52,7 @@ def compare(
     expected: Mapping[str, list[dict[str, Any]]],
     actual: Mapping[str, list[dict[str, Any]] | None],
     plans: Mapping[str, RepoPlan],
-    datasets: Sequence[str] = DATASETS,
+    datasets: Sequence[str] = COLLECTIONS,
 ) -> Comparison:
     """Every difference between the expected and the written ``datasets``."""
     result = Comparison()
