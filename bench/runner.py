@@ -21,10 +21,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import jwt
 import urllib3
 
 from bench.generate import ANCHOR_ENV, Settings
+from github_client import GitHubClient, GitHubError
 from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,36 +106,21 @@ def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, s
 def warm_up(fake: FakeProcess) -> None:
     """Authenticate and send one small GraphQL query, so that the fake's lazy
     start-up work (schema build) is not charged to the handler's first run."""
-    key = fake.key_file.read_text()
-    now = int(time.time())
-    token_jwt = jwt.encode({"iat": now - 60, "exp": now + 540, "iss": fake.client_id}, key, "RS256")
-    http = urllib3.PoolManager(retries=False, timeout=60.0)
-    headers = {"User-Agent": USER_AGENT, "Accept": "application/vnd.github+json"}
-    app = {**headers, "Authorization": f"Bearer {token_jwt}"}
-    installation = _json(
-        http.request("GET", f"{fake.url}/orgs/{fake.org}/installation", headers=app)
+    client = GitHubClient(
+        org=fake.org,
+        app_id=fake.client_id,
+        private_key_pem=fake.key_file.read_text(),
+        api_url=fake.url,
+        pool_size=1,
+        user_agent=USER_AGENT,
     )
-    token = _json(
-        http.request(
-            "POST", f"{fake.url}/app/installations/{installation['id']}/access_tokens", headers=app
-        )
-    )["token"]
-    query = {"query": "query { rateLimit { cost remaining } }"}
-    answer = http.request(
-        "POST",
-        f"{fake.url}/graphql",
-        body=json.dumps(query).encode(),
-        headers={**headers, "Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    if answer.status != 200:
-        raise BenchError(f"warm-up GraphQL query failed with status {answer.status}")
-
-
-def _json(response: urllib3.BaseHTTPResponse) -> dict[str, Any]:
-    if response.status >= 300:
-        raise BenchError(f"warm-up request answered {response.status}")
-    data: dict[str, Any] = json.loads(response.data)
-    return data
+    try:
+        client.authenticate()
+        client.graphql("query { rateLimit { cost remaining } }")
+    except GitHubError as error:
+        raise BenchError(f"the warm-up against the fake GitHub failed: {error}") from error
+    finally:
+        client.close()
 
 
 COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
