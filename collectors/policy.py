@@ -11,7 +11,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from collectors.facts import BLOB, PeopleFacts, RepoFacts, TreeEntry
+from collectors.facts import BLOB, PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
 
 CHECK_NAMES: Final[tuple[str, ...]] = (
     "inactive",
@@ -127,18 +127,21 @@ def is_gitignore_missing(facts: RepoFacts) -> bool:
     )
 
 
-def is_bot_or_deleted(typename: str | None, login: str | None) -> bool:
-    """Authors that never count as external: bots, ``[bot]`` logins, deleted accounts."""
-    if typename is None or login is None:
-        return True
-    lowered = login.lower()
-    return typename == "Bot" or lowered.endswith("[bot]") or lowered == _DELETED_ACCOUNT_LOGIN
+def is_human_author(author: PullRequestAuthor | None) -> bool:
+    """Whether a pull request author may count as external: not a bot, a ``[bot]`` login
+    or a deleted account (no author, or ``ghost``)."""
+    if author is None:
+        return False
+    lowered = author.login.lower()
+    return not (
+        author.typename == "Bot" or lowered.endswith("[bot]") or lowered == _DELETED_ACCOUNT_LOGIN
+    )
 
 
 def has_external_pr(facts: RepoFacts, people: PeopleFacts) -> bool:
     """An open pull request by a human who is not a member of the organisation."""
     for author in facts.pull_request_authors:
-        if author is None or is_bot_or_deleted(author.typename, author.login):
+        if author is None or not is_human_author(author):
             continue
         if people.members is None:
             raise ValueError(

@@ -46,7 +46,7 @@ from collectors.errors import CollectionError, RepositoryUnreadableError, Unexpe
 from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
 from collectors.inventory import VISIBILITIES, RepoListing
 from collectors.people import OrgDirectory
-from collectors.policy import PUBLIC, checklist, is_bot_or_deleted
+from collectors.policy import PUBLIC, checklist, is_human_author
 from collectors.queries import (
     CODEOWNERS_ALIASES,
     branch_alias,
@@ -611,11 +611,7 @@ def read_all_drafts(
 
 def needs_members(drafts: Sequence[RepoDraft]) -> bool:
     """Whether some open pull request has a human author (so membership matters)."""
-    return any(
-        author is not None and not is_bot_or_deleted(author.typename, author.login)
-        for draft in drafts
-        for author in draft.pull_request_authors
-    )
+    return any(is_human_author(author) for draft in drafts for author in draft.pull_request_authors)
 
 
 def people_facts(directory: OrgDirectory, facts: Sequence[RepoFacts], members: bool) -> PeopleFacts:
