@@ -56,6 +56,9 @@ def test_a_misspelled_field_is_rejected_by_the_same_check() -> None:
     assert any("isEmtpy" in message for message in validation_errors(broken))
 
 
-def test_batch_query_text_depends_only_on_its_size() -> None:
-    assert queries.repository_facts_query(50, 15) == queries.repository_facts_query(50, 15)
-    assert "acme" not in queries.repository_facts_query(50, 15)
+def test_a_batch_names_each_repository_by_a_variable_of_its_own() -> None:
+    query = queries.repository_facts_query(50, 15)
+    assert "$n49: String!" in query and "$n50" not in query
+    for i in (0, 49):
+        assert f"r{i}: repository(owner: $org, name: $n{i})" in query
+    assert query.count(": repository(owner: $org, name: $n") == 50
