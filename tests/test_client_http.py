@@ -6,12 +6,15 @@ happen in no real time and are asserted exactly (``clock.sleeps``).
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import islice
 from typing import Any
 
 import pytest
@@ -255,6 +258,92 @@ def test_paginate_single_page_and_empty_list(
     client = connect(fake)
     assert len(list(client.paginate("/orgs/acme/repos", {"type": "all", "per_page": 100}))) == 4
     assert list(client.paginate("/repos/acme/empty/branches")) == []
+
+
+class ScriptedGitHub(ThreadingHTTPServer):
+    """Answers the App-auth calls, then each listed path with ``[1]`` and a fixed Link header.
+
+    For Link headers the fake GitHub never sends (it only links to itself, forward).
+    """
+
+    def __init__(self, links: dict[str, str]) -> None:
+        super().__init__(("127.0.0.1", 0), _ScriptedHandler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.links = {path: link.format(url=self.url) for path, link in links.items()}
+        self.paths: list[str] = []
+
+
+class _ScriptedHandler(BaseHTTPRequestHandler):
+    server: ScriptedGitHub
+
+    def _answer(self, data: object, link: str = "") -> None:
+        body = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if link:
+            self.send_header("Link", link)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self.server.paths.append(self.path)
+        if self.path == "/orgs/acme/installation":
+            self._answer({"id": 1})
+        else:
+            self._answer([1], self.server.links.get(self.path, ""))
+
+    def do_POST(self) -> None:
+        self.server.paths.append(self.path)
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer({"token": "ghs_scripted", "expires_at": "2099-01-01T00:00:00Z"})
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def scripted() -> Iterator[Callable[[dict[str, str]], ScriptedGitHub]]:
+    servers: list[ScriptedGitHub] = []
+
+    def start(links: dict[str, str]) -> ScriptedGitHub:
+        server = ScriptedGitHub(links)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("link", "problem", "list_requests"),
+    [
+        # Following it would send the installation token to another host.
+        ('<https://evil.invalid/list?page=2>; rel="next"', "leaves the API host", 3),
+        ('<{url}/list>; rel="next"', "points back to a page already read", 1),
+    ],
+)
+def test_paginate_refuses_a_foreign_or_looping_next_link(  # noqa: PLR0917
+    scripted: Callable[[dict[str, str]], ScriptedGitHub],
+    app_private_key: str,
+    clock: ManualClock,
+    link: str,
+    problem: str,
+    list_requests: int,
+) -> None:
+    server = scripted({"/list": link})
+    client = GitHubClient(
+        "acme", "Iv1.x", app_private_key, api_url=server.url, clock=clock, rng=NoJitter()
+    )
+    items: list[Any] = []
+    with pytest.raises(ResponseFormatError, match=problem):
+        items.extend(islice(client.paginate("/list"), 10))  # bounded if the guard fails
+    client.close()
+    assert server.paths.count("/list") == list_requests
+    assert items == ([] if list_requests > 1 else [1])  # a foreign link fails the page itself
 
 
 # -- server errors and transport --------------------------------------------------------
