@@ -613,7 +613,9 @@ def describe_transport_error(exc: urllib3.exceptions.HTTPError) -> str:
     cause: BaseException = exc
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         cause = exc.reason
-    if isinstance(cause, urllib3.exceptions.TimeoutError):
+    # NewConnectionError (refused, DNS) subclasses ConnectTimeoutError but is no timeout.
+    timed_out = not isinstance(cause, urllib3.exceptions.NewConnectionError)
+    if timed_out and isinstance(cause, urllib3.exceptions.TimeoutError):
         return f"timed out ({type(cause).__name__})"
     inner = cause.__context__ if isinstance(cause, urllib3.exceptions.ProtocolError) else None
     detail = type(inner).__name__ if inner is not None else ""

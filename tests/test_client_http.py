@@ -420,6 +420,7 @@ def test_connection_refused_is_a_transport_error(app_private_key: str, clock: Ma
         client.authenticate()
     expected = "GET /orgs/acme/installation failed without a complete HTTP answer after 3"
     assert expected in str(caught.value)
+    assert caught.value.reason == "NewConnectionError"  # not "timed out": urllib3's subclassing
     assert len(clock.sleeps) == 2 and client.stats().rest_requests == 3
 
 
