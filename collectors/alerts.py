@@ -14,7 +14,6 @@ cached; if that fails too the collection fails naming the repository.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -73,26 +72,21 @@ def alert_sort_key(record: Mapping[str, Any], created_field: str) -> tuple[str, 
 
 
 class RepositoryIndex:
-    """The inventory by repository name, with one cached lookup for names it lacks."""
+    """The inventory by repository name (any case), with one cached lookup for names it
+    lacks. Each collection has its own, read by one thread."""
 
     def __init__(self, client: GitHubClient, org: str, inventory: Sequence[RepoListing]) -> None:
         self._client = client
         self._org = org
-        self._by_name = {listing.name: listing for listing in inventory}
         self._by_folded = {listing.name.casefold(): listing for listing in inventory}
-        self._lock = threading.Lock()
 
     def listing(self, name: str, alert_url: str) -> RepoListing:
         """The repository an alert belongs to."""
-        found = self._by_name.get(name) or self._by_folded.get(name.casefold())
-        if found is not None:
-            return found
-        with self._lock:
-            found = self._by_folded.get(name.casefold())
-            if found is None:
-                found = self._look_up(name, alert_url)
-                self._by_folded[name.casefold()] = found
-            return found
+        key = name.casefold()
+        found = self._by_folded.get(key)
+        if found is None:
+            found = self._by_folded[key] = self._look_up(name, alert_url)
+        return found
 
     def _look_up(self, name: str, alert_url: str) -> RepoListing:
         path = f"/repos/{self._org}/{name}"
