@@ -491,13 +491,15 @@ class GitHubClient:
             return ResponseFormatError(
                 call.method, call.path, outcome.status, outcome.problem, attempts=attempts
             )
-        if verdict is Verdict.TRANSPORT and not call.graphql:
-            return TransportError(call.method, call.path, outcome.problem, attempts=attempts)
-        if verdict is Verdict.TRANSPORT:
+        if verdict is Verdict.TRANSPORT and call.graphql and is_read_timeout(outcome.cause):
+            # A query that ran too long: a smaller batch may succeed.
             hint = "Retry with a smaller query"
             return ServerError(
                 call.method, call.path, None, outcome.problem, hint=hint, attempts=attempts
             )
+        if verdict is Verdict.TRANSPORT:
+            # No connection at all (refused, DNS, reset): a smaller query would not help.
+            return TransportError(call.method, call.path, outcome.problem, attempts=attempts)
         response = outcome.response
         message = "" if response is None else github_message(response.data)
         hint = "Retry with a smaller query" if call.graphql else "GitHub may be having an outage"
@@ -606,6 +608,13 @@ def graphql_shape_problem(data: object) -> str:
     ):
         return "'errors' is not a list of objects"
     return ""
+
+
+def is_read_timeout(exc: BaseException | None) -> bool:
+    """Whether a failure without an answer was GitHub taking too long to answer."""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    return isinstance(exc, urllib3.exceptions.ReadTimeoutError)
 
 
 def describe_transport_error(exc: urllib3.exceptions.HTTPError) -> str:
