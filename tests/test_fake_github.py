@@ -137,6 +137,8 @@ def test_numeric_app_id_is_an_accepted_issuer(fake: FakeGitHub) -> None:
         ({"lifetime": -10, "iat_offset": -700}, "'Expiration time' claim ('exp') must be"),
         ({"lifetime": 900}, "'Expiration time' claim ('exp') is too far in the future"),
         ({"iat_offset": 300}, "'Issued at' claim ('iat')"),
+        ({"iat_offset": 30}, "'Issued at' claim ('iat')"),  # the future, though exp is near
+        ({"iat_offset": -300, "lifetime": 1000}, "'Expiration time' claim ('exp') is too far"),
     ],
 )
 def test_jwt_claims_are_checked(fake: FakeGitHub, jwt_kwargs: dict[str, Any], message: str) -> None:
@@ -145,6 +147,12 @@ def test_jwt_claims_are_checked(fake: FakeGitHub, jwt_kwargs: dict[str, Any], me
     )
     assert answer.status == 401
     assert answer.json()["message"].startswith(message)
+
+
+def test_githubs_documented_jwt_is_accepted(fake: FakeGitHub) -> None:
+    """GitHub's example signs iat 60 s back and exp 10 min ahead (11 min apart)."""
+    assertion = make_jwt(fake.private_key_pem, iat_offset=-60, lifetime=660)
+    assert call(fake, "GET", "/orgs/acme/installation", assertion).status == 200
 
 
 def test_jwt_signed_with_another_key_is_rejected(fake: FakeGitHub) -> None:

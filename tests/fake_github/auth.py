@@ -11,8 +11,9 @@ from typing import Any
 
 import jwt
 
-JWT_MAX_LIFETIME = 600.0  # exp - iat, seconds
-JWT_IAT_LEEWAY = 60.0  # iat may be this far in the future (clock drift)
+# ``exp`` may be at most this far after GitHub's now (not after ``iat``: GitHub's own
+# example signs iat = now - 60, exp = now + 600); ``iat`` may not be in the future.
+JWT_MAX_LIFETIME = 600.0
 
 MSG_JWT_UNDECODABLE = "A JSON web token could not be decoded"
 MSG_JWT_EXPIRED = (
@@ -113,12 +114,13 @@ class AppJwtVerifier:
         return claims
 
     def _check_times(self, claims: dict[str, Any]) -> None:
+        now = self._now()
         iat, exp = _number(claims.get("iat")), _number(claims.get("exp"))
-        if iat is None or iat > self._now() + JWT_IAT_LEEWAY:
+        if iat is None or iat > now:
             raise AuthFailure(MSG_JWT_IAT)
-        if exp is None or exp <= self._now():
+        if exp is None or exp <= now:
             raise AuthFailure(MSG_JWT_EXPIRED)
-        if exp - iat > JWT_MAX_LIFETIME:
+        if exp > now + JWT_MAX_LIFETIME:
             raise AuthFailure(MSG_JWT_TOO_LONG)
 
     def _check_issuer(self, claims: dict[str, Any]) -> None:
