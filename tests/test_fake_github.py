@@ -720,6 +720,12 @@ def test_graphql_syntax_error(fake: FakeGitHub, token: str) -> None:
             "below the `last` minimum",
         ),
         (
+            '{ organization(login: "acme") { repositories(first: 5, last: 5) { totalCount } } }',
+            {},
+            "EXCESSIVE_PAGINATION",
+            "Passing both `first` and `last` to paginate the `repositories` connection",
+        ),
+        (
             '{ organization(login: "acme") { repositories(first: 100) { nodes {'
             ' refs(refPrefix: "refs/heads/", first: 100) { nodes {'
             " target { ... on Commit { history(first: 100) { totalCount } } } } } } } } }",

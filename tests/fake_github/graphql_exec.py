@@ -3,7 +3,7 @@
 - The schema is GitHub's published SDL, built once per process, lazily and
   thread-safely (graphql-core 3.2, ``assume_valid_sdl=True``).
 - Parsed and validated documents are cached by query text.
-- Every connection needs ``first`` or ``last`` in 1..100
+- Every connection needs ``first`` or ``last`` (not both) in 1..100
   (``MISSING_PAGINATION_BOUNDARIES`` / ``EXCESSIVE_PAGINATION``); a query may
   reach at most 500,000 nodes (``MAX_NODE_LIMIT_EXCEEDED``).
 - Cost follows GitHub's formula: for each connection, the number of requests
@@ -262,24 +262,29 @@ class QueryMeasure:
                 f"`{name}` connection.",
                 node,
             )
-        for argument, value in (("first", first), ("last", last)):
-            if value is None:
-                continue
-            if value > MAX_PAGE:
-                raise LimitError(
-                    "EXCESSIVE_PAGINATION",
-                    f"Requesting {value} records on the `{name}` connection exceeds the "
-                    f"`{argument}` limit of {MAX_PAGE} records.",
-                    node,
-                )
-            if value < 1:
-                raise LimitError(
-                    "EXCESSIVE_PAGINATION",
-                    f"Requesting {value} records on the `{name}` connection is below the "
-                    f"`{argument}` minimum of 1 record.",
-                    node,
-                )
-        return max(v for v in (first, last) if v is not None)
+        if first is not None and last is not None:
+            raise LimitError(
+                "EXCESSIVE_PAGINATION",
+                f"Passing both `first` and `last` to paginate the `{name}` connection is not "
+                "supported.",
+                node,
+            )
+        argument, value = ("first", first) if first is not None else ("last", last or 0)
+        if value > MAX_PAGE:
+            raise LimitError(
+                "EXCESSIVE_PAGINATION",
+                f"Requesting {value} records on the `{name}` connection exceeds the "
+                f"`{argument}` limit of {MAX_PAGE} records.",
+                node,
+            )
+        if value < 1:
+            raise LimitError(
+                "EXCESSIVE_PAGINATION",
+                f"Requesting {value} records on the `{name}` connection is below the "
+                f"`{argument}` minimum of 1 record.",
+                node,
+            )
+        return value
 
     def _value(self, value: ast.ValueNode) -> int | None:
         if isinstance(value, IntValueNode):
