@@ -202,7 +202,20 @@ def truncated_text(data: bytes, limit: int = BLOB_TEXT_LIMIT) -> str:
     return data[:cut].decode("utf-8")
 
 
-class BlobNode(Node):
+class GitObjectNode(Node):
+    """A ``Blob`` or ``Tree``: its id and short oid derive from ``gql_oid``."""
+
+    def gql_oid(self, info: Info | None = None) -> str:
+        raise NotImplementedError
+
+    def gql_abbreviatedOid(self, info: Info) -> str:
+        return self.gql_oid()[:7]
+
+    def gql_id(self, info: Info) -> str:
+        return node_id(self.typename, self.gql_oid())
+
+
+class BlobNode(GitObjectNode):
     typename = "Blob"
 
     def __init__(self, repo: Repository, path: str, text: str) -> None:
@@ -215,14 +228,8 @@ class BlobNode(Node):
     def gql_oid(self, info: Info | None = None) -> str:
         return git_blob_sha(self.data)
 
-    def gql_abbreviatedOid(self, info: Info) -> str:
-        return self.gql_oid()[:7]
 
-    def gql_id(self, info: Info) -> str:
-        return node_id("Blob", self.gql_oid())
-
-
-class TreeNode(Node):
+class TreeNode(GitObjectNode):
     typename = "Tree"
 
     def __init__(self, repo: Repository, path: str) -> None:
@@ -231,12 +238,6 @@ class TreeNode(Node):
 
     def gql_oid(self, info: Info | None = None) -> str:
         return stable_sha(f"tree:{self.repo.name}:{self.path}")
-
-    def gql_abbreviatedOid(self, info: Info) -> str:
-        return self.gql_oid()[:7]
-
-    def gql_id(self, info: Info) -> str:
-        return node_id("Tree", self.gql_oid())
 
     def gql_entries(self, info: Info) -> list[TreeEntry]:
         prefix = f"{self.path}/" if self.path else ""
