@@ -7,8 +7,8 @@ with real HTTP/1.1 keep-alive, and checks what GitHub checks:
 - App auth: ``GET /orgs/{org}/installation`` and
   ``POST /app/installations/{id}/access_tokens`` need an RS256 App JWT signed
   with ``fake.private_key_pem``, ``iss`` = client ID or App ID, ``iat``/``exp``
-  valid on the fake's clock (``exp`` in the future, ``exp - iat <= 600``,
-  ``iat`` at most 60 s ahead). Every other route needs a live ``ghs_`` token
+  valid on the fake's clock (``exp`` in the future but at most 600 s ahead,
+  ``iat`` not in the future). Every other route needs a live ``ghs_`` token
   (``Bearer`` or ``token``); JWTs and tokens are not interchangeable (401).
 - ``User-Agent`` is mandatory (403). Every answer has ``x-ratelimit-*`` headers
   of its bucket: ``core`` (1 per REST call) or ``graphql`` (query cost).

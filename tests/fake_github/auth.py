@@ -167,8 +167,3 @@ class TokenStore:
     def expire_all(self) -> None:
         with self._lock:
             self._tokens.clear()
-
-    def live_count(self) -> int:
-        now = self._now()
-        with self._lock:
-            return sum(1 for expires in self._tokens.values() if expires > now)

@@ -74,9 +74,6 @@ class Bucket:
             self._roll_window()
             return self._state()
 
-    def exhausted(self) -> bool:
-        return self.peek().remaining <= 0
-
     def try_spend(self, points: int) -> tuple[bool, BucketState]:
         """Atomically spend ``points`` if that many remain; (spent?, state after)."""
         with self._lock:
@@ -85,15 +82,3 @@ class Bucket:
                 return False, self._state()
             self._used += points
             return True, self._state()
-
-    def spend(self, points: int) -> BucketState:
-        """Spend ``points`` (the caller checked ``exhausted`` first)."""
-        with self._lock:
-            self._roll_window()
-            self._used += points
-            return self._state()
-
-    def reset(self) -> None:
-        with self._lock:
-            self._used = 0
-            self._reset_at = None

@@ -226,20 +226,12 @@ class FakeGitHub:
             raise RuntimeError("FakeGitHub is not started: call start() first")
         return f"http://{self._host}:{self._server.server_port}"
 
-    @property
-    def graphql_url(self) -> str:
-        return self.url + "/graphql"
-
     def expire_tokens(self) -> None:
         """Revoke every live installation token now (the next call answers 401)."""
         self.tokens.expire_all()
 
     def reset_stats(self) -> None:
         self.stats.reset()
-
-    def reset_rate_limits(self) -> None:
-        self.core.reset()
-        self.graphql_bucket.reset()
 
     # -- the pipeline --------------------------------------------------
 
