@@ -22,6 +22,8 @@ from collectors.queries import repository_facts_query
 from github_client.clock import ManualClock
 from tests.conftest import FakeGitHubFactory
 from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github import server as fake_server
+from tests.fake_github.faults import ROUTE_NAMES
 from tests.fake_github.graphql_exec import GraphQLEngine
 from tests.fake_github.keys import new_private_key_pem
 from tests.fake_github.model import (
@@ -513,6 +515,14 @@ def test_hostile_link_header(fake: FakeGitHub, token: str) -> None:
     assert answer.status == 200
     assert next_link(answer) is None
     assert "rel=next" in answer.headers["link"]
+
+
+def test_faults_naming_no_route_fail_loudly(fake: FakeGitHub, token: str) -> None:
+    assert {name for _, _, name in fake_server._ROUTES} == set(ROUTE_NAMES)
+    fake.faults.failing_routes = {"org_member": 500}  # misspelt: would never fail
+    answer = call(fake, "GET", "/orgs/acme/members", token)
+    assert answer.status == 500
+    assert "internal error" in answer.json()["message"]
 
 
 def test_token_ttl_fault_shortens_tokens(fake_github: FakeGitHubFactory) -> None:

@@ -100,6 +100,11 @@ class Faults:
 
     seed: int = 0
 
+    def unknown_routes(self) -> set[str]:
+        """Route names in ``fault_routes``, ``failing_routes`` or ``hostile`` that no route has."""
+        named = set(self.fault_routes or ()) | set(self.failing_routes) | set(self.hostile)
+        return named - set(ROUTE_NAMES)
+
     def applies_to(self, route: str) -> bool:
         """Whether the counted and random faults apply to ``route``."""
         return self.fault_routes is None or route in self.fault_routes

@@ -454,6 +454,11 @@ class FakeGitHub:
     def _injected_fault(self, route: str) -> FakeResponse | None:
         """A permanently failing route, or a counted/random fault due now."""
         faults = self.faults
+        unknown = faults.unknown_routes()
+        if unknown:  # a misspelt route would never fail: make the test fail instead
+            raise ValueError(
+                f"Faults name no route {sorted(unknown)}; use {fault_modes.ROUTE_NAMES}"
+            )
         failing = faults.failing_routes.get(route)
         if failing is not None:
             return self._failure(failing)
