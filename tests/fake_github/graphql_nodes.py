@@ -157,7 +157,11 @@ class UserNode(Node):
         return self.user.id if self.user else stable_id(self.gql_login)
 
     def gql_organizationVerifiedDomainEmails(self, info: Info, login: str) -> list[str]:
+        # GitHub reveals these only for an organisation the user is a member of.
         if login.lower() != self.ctx.org.login.lower() or self.user is None:
+            return []
+        members = {member.lower() for member in self.ctx.org.members}
+        if self.user.login.lower() not in members:
             return []
         return list(self.user.verified_emails)
 
