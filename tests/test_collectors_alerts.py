@@ -15,7 +15,7 @@ from collectors.errors import CollectionError, FeatureUnavailableError
 from collectors.inventory import RepoListing, list_repositories
 from collectors.secret_scanning import collect_secret_scanning
 from tests.fake_github import FakeGitHub, Faults
-from tests.fake_github.model import DependabotAlert, SecretScanningAlert
+from tests.fake_github.model import DependabotAlert, Repository, SecretScanningAlert
 from tests.fixtures.clients import canonical, connected_client, run_clock
 from tests.fixtures.org60 import (
     CANARY_SECRET,
@@ -177,6 +177,28 @@ def test_alert_for_a_repository_missing_from_the_inventory_names_it(
         collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
     assert CANARY_SECRET not in str(caught.value)
     assert fake.stats.log[-1].path == f"/repos/{ORG}/vanished-repo"  # one targeted lookup
+
+
+def test_alert_for_a_repository_created_during_the_run_is_looked_up_once(
+    fake_github: Factory,
+) -> None:
+    """Listed after the inventory: one GET /repos/{org}/{name}, its visibility filled in."""
+    org = build_org60()
+    fake = fake_github(org, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    inventory = list_repositories(client, ORG)
+    org.repositories.append(Repository("born-mid-run", visibility="internal"))
+    org.dependabot_alerts += [
+        DependabotAlert(n, "born-mid-run", "low", "2025-01-01T00:00:00Z") for n in (1, 2)
+    ]
+    result = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
+    born = [r for r in result.records if r["repository"] == "born-mid-run"]
+    assert [(r["repository_visibility"], r["repository_archived"]) for r in born] == [
+        ("INTERNAL", False),
+        ("INTERNAL", False),
+    ]
+    lookups = [e for e in fake.stats.log if e.path == f"/repos/{ORG}/born-mid-run"]
+    assert [(e.route, e.status) for e in lookups] == [("repository", 200)]
 
 
 def test_alerts_with_faults_give_identical_bytes(fake_github: Factory) -> None:

@@ -20,6 +20,7 @@ ROUTE_NAMES = (
     "access_tokens",
     "org_repos",
     "org_members",
+    "repository",
     "branches",
     "git_blobs",
     "dependabot_alerts",

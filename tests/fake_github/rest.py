@@ -368,6 +368,13 @@ class RestApi:
             request, logins, self.user_json, f"/organizations/{self.org.id}/members"
         )
 
+    def repository_route(self, request: FakeRequest, owner: str, name: str) -> FakeResponse:
+        """``GET /repos/{owner}/{repo}``: one repository, as the org listing shows it."""
+        repo = self.repository(name) if self.is_org(owner) else None
+        if repo is None:
+            return not_found()
+        return FakeResponse(200, self.repo_json(repo))
+
     def git_blob(self, request: FakeRequest, owner: str, name: str, sha: str) -> FakeResponse:
         """``GET /repos/{owner}/{repo}/git/blobs/{sha}``: a file of the repository by blob id."""
         repo = self.repository(name) if self.is_org(owner) else None

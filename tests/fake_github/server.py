@@ -73,6 +73,7 @@ APP_ROUTES = ("installation", "access_tokens")
 ROUTE_PERMISSIONS = {
     "org_repos": "metadata",
     "org_members": "members",
+    "repository": "metadata",
     "branches": "metadata",
     "git_blobs": "contents",
     "dependabot_alerts": "vulnerability_alerts",
@@ -96,6 +97,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     # /organizations/{id}/... is the form GitHub's Link headers use.
     ("GET", re.compile(r"^/(?:orgs|organizations)/([^/]+)/repos$"), "org_repos"),
     ("GET", re.compile(r"^/(?:orgs|organizations)/([^/]+)/members$"), "org_members"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)$"), "repository"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repositories/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/git/blobs/([^/]+)$"), "git_blobs"),
@@ -325,6 +327,7 @@ class FakeGitHub:
             "access_tokens": self._access_tokens,
             "org_repos": self._org_scoped(self.rest.org_repos),
             "org_members": self._org_scoped(self.rest.org_members),
+            "repository": self.rest.repository_route,
             "branches": self._branches,
             "git_blobs": self.rest.git_blob,
             "dependabot_alerts": self.rest.dependabot_alerts,
