@@ -1,0 +1,1 @@
+"""Pure judgement: facts, settings and ``now`` in, decisions out; no I/O."""
