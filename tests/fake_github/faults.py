@@ -23,6 +23,7 @@ ROUTE_NAMES = (
     "repository",
     "branches",
     "git_blobs",
+    "contents",
     "dependabot_alerts",
     "secret_scanning_alerts",
     "graphql",
