@@ -330,7 +330,9 @@ def _named(entry: ExceptionEntry) -> dict[str, Any]:
     return {"index": entry.index, "repositories": list(entry.repositories)}
 
 
-def _matched(entry: ExceptionEntry, records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _matched(
+    entry: ExceptionEntry, records: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
     return [record for record in records if entry.matches(str(record["name"]))]
 
 

@@ -79,7 +79,7 @@ def test_a_well_formed_entry_is_parsed_with_its_values() -> None:
         ({"repositories": '["a", 3]'}, "'repositories' must be a non-empty list"),
         ({"checks": "[]"}, "'checks' must be a non-empty list"),
         ({"checks": '["licence_missing"]'}, "unknown check 'licence_missing'"),
-        ({"checks": '["*"]'}, "unknown check '*' (name checklist keys exactly; there is no wildcard"),
+        ({"checks": '["*"]'}, "unknown check '*' (name checklist keys exactly; there is no"),
         ({"expires": '"2027-03-31"'}, "'expires' must be a TOML date"),
         ({"expires": "2027-03-31T00:00:00Z"}, "'expires' must be a TOML date"),
         ({"expires": "12:00:00"}, "'expires' must be a TOML date"),
@@ -108,9 +108,7 @@ def test_the_horizon_is_inclusive_and_follows_max_exception_days() -> None:
 
 def test_an_invalid_entry_keeps_the_repositories_it_named() -> None:
     parsed = ex.parse_exceptions(entry_toml(checks='["nope"]'), SOURCE, TODAY)
-    assert parsed.invalid == (
-        ex.InvalidEntry(0, ("legacy-*",), parsed.invalid[0].why),
-    )
+    assert parsed.invalid == (ex.InvalidEntry(0, ("legacy-*",), parsed.invalid[0].why),)
 
 
 def test_repeated_checks_are_kept_once() -> None:
@@ -340,7 +338,7 @@ def test_empty_summary_names_the_source_or_null() -> None:
     ("text", "where"),
     [
         ('[[exception]]\nrepositories = ["x"\n', "(at line 2, the end of the file)"),
-        ("[[exception]]\nchecks = [\"a\"]\nreason = oops\n", "(at line 3, column 10)"),
+        ('[[exception]]\nchecks = ["a"]\nreason = oops\n', "(at line 3, column 10)"),
         ("[[exception]\n", "at line 1"),
     ],
 )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from datalogger.errors import ReadError, WriteError
 from datalogger.writers import (
@@ -256,8 +257,6 @@ class _DeniedS3:
         raise AssertionError("not expected")
 
     def get_object(self, **kwargs: Any) -> Any:
-        from botocore.exceptions import ClientError
-
         self.calls.append(kwargs)
         raise ClientError({"Error": {"Code": self.code, "Message": "x"}}, "GetObject")
 
