@@ -37,6 +37,7 @@ from datalogger.logs import (
     redact,
     set_invocation_keys,
 )
+from datalogger.outputs import RunOutputs, load_exceptions
 from datalogger.summary import ApiUsage, CollectionOutcome, build_summary
 from datalogger.writers import (
     DATASET_FILES,
@@ -111,6 +112,7 @@ class Services:
     s3_client: S3Client | None = None
     secrets_client: Any = None
     log_stream: TextIO | None = None
+    sns_client: Any = None
 
 
 # --------------------------------------------------------------------------- entry points
@@ -167,16 +169,25 @@ class RunState:
     deadline: Deadline
     writer: Writer
     clock: Clock
+    outputs: RunOutputs  # exceptions, changes.json, trend.json, digest.md
 
 
 def _run_configured(config: RunConfig, context: Any, services: Services) -> dict[str, Any]:
     started_at = _utc(services.clock.time())
+    writer = _writer(config, started_at, services)
     state = RunState(
         config=config,
         started_at=started_at,
         deadline=Deadline(context),
-        writer=_writer(config, started_at, services),
+        writer=writer,
         clock=services.clock,
+        outputs=RunOutputs(
+            writer,
+            config.org,
+            started_at,
+            digest_topic_arn=config.digest_topic_arn,
+            sns_client=services.sns_client,
+        ),
     )
     if state.deadline.expired():
         reason = f"stopped: Lambda deadline before the run began ({state.deadline.describe()})"
@@ -230,6 +241,7 @@ def _collect_all(state: RunState, client: GitHubClient) -> dict[str, CollectionO
         reason = _failure_reason(err, deadline)
         return _all_failed(config, f"repository inventory failed: {reason}")
     logger.info("repository inventory listed", extra={"repositories": len(inventory)})
+    state.outputs.exceptions = load_exceptions(client, config, state.started_at)
     outcomes: dict[str, CollectionOutcome] = {}
     pool = ThreadPoolExecutor(max_workers=len(config.collections), thread_name_prefix="collection")
     try:
@@ -276,11 +288,16 @@ def _settle(
     warnings = tuple(redact(w) for w in result.warnings)
     for warning in warnings:
         logger.warning("collection warning", extra={"collection": name, "warning": warning})
+    if name == "repositories":
+        warnings += state.outputs.exceptions.warnings
+    records = state.outputs.judge(name, result.records)
+    state.outputs.settle(name, DATASET_FILES[name])  # read back before replacing
     try:
-        written = state.writer.write(DATASET_FILES[name], dataset_bytes(name, result.records))
+        written = state.writer.write(DATASET_FILES[name], dataset_bytes(name, records))
     except WriteError as err:
         logger.error("dataset not written", extra={"collection": name, **_error_fields(err)})
         return CollectionOutcome.failed(str(err), seconds, warnings)
+    state.outputs.record(name, records)
     logger.info(
         "collection succeeded",
         extra={
@@ -306,8 +323,16 @@ def _finish(
     state: RunState, outcomes: dict[str, CollectionOutcome], usage: ApiUsage | None
 ) -> dict[str, Any]:
     """Write the summary (last); raise RunFailed when an enabled collection failed."""
+    state.outputs.finish(outcomes)
     finished_at = _utc(state.clock.time())
-    summary = build_summary(state.config.org, state.started_at, finished_at, outcomes, usage)
+    summary = build_summary(
+        state.config.org,
+        state.started_at,
+        finished_at,
+        outcomes,
+        usage,
+        exceptions=state.outputs.exceptions_summary(),
+    )
     try:
         written = state.writer.write(SUMMARY_FILE, json_bytes(summary))
     except WriteError as err:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from datalogger.config import COLLECTIONS
+from policy.exceptions import empty_summary
 
 SCHEMA_VERSION = 1
 
@@ -116,8 +117,14 @@ def build_summary(
     finished_at: datetime,
     outcomes: Mapping[str, CollectionOutcome],
     usage: ApiUsage | None,
+    *,
+    exceptions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The run summary document; every collection appears (skipped when absent)."""
+    """The run summary document; every collection appears (skipped when absent).
+
+    ``exceptions`` is the block of :func:`policy.exceptions.summary_block`
+    (none configured when absent).
+    """
     complete = {name: outcomes.get(name, CollectionOutcome.skipped()) for name in COLLECTIONS}
     return {
         "schema_version": SCHEMA_VERSION,
@@ -127,4 +134,5 @@ def build_summary(
         "status": run_status(complete),
         "collections": {name: collection_block(complete[name]) for name in COLLECTIONS},
         "api": api_block(usage),
+        "exceptions": dict(exceptions) if exceptions is not None else empty_summary(),
     }
