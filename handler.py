@@ -37,7 +37,7 @@ from datalogger.logs import (
     redact,
     set_invocation_keys,
 )
-from datalogger.outputs import RunOutputs, load_exceptions
+from datalogger.outputs import RunOutputs, configured_exceptions, load_exceptions
 from datalogger.summary import ApiUsage, CollectionOutcome, build_summary
 from datalogger.writers import (
     DATASET_FILES,
@@ -185,6 +185,7 @@ def _run_configured(config: RunConfig, context: Any, services: Services) -> dict
             writer,
             config.org,
             started_at,
+            exceptions=configured_exceptions(config),
             digest_topic_arn=config.digest_topic_arn,
             sns_client=services.sns_client,
         ),

@@ -73,6 +73,13 @@ class LoadedExceptions:
 NO_EXCEPTIONS: Final = LoadedExceptions()
 
 
+def configured_exceptions(config: RunConfig) -> LoadedExceptions:
+    """Before the file is read: its source when one will be (nothing applies yet)."""
+    if config.exceptions is None or not config.enabled(REPOSITORIES):
+        return NO_EXCEPTIONS
+    return LoadedExceptions(source=config.exceptions.source)
+
+
 def load_exceptions(
     client: GitHubClient, config: RunConfig, started_at: datetime
 ) -> LoadedExceptions:

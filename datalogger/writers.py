@@ -118,8 +118,12 @@ class LocalWriter:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
 
+    def path_for(self, name: str) -> Path:
+        """Where file ``name`` lives (read back and written)."""
+        return self.output_dir / name
+
     def read_latest(self, name: str) -> StoredCopy | None:
-        path = self.output_dir / name
+        path = self.path_for(name)
         try:
             with path.open("rb") as handle:
                 data = handle.read()
@@ -135,7 +139,7 @@ class LocalWriter:
 
     def write(self, name: str, data: bytes, *, history: bool = True) -> list[str]:
         del history  # local mode keeps the latest copy only
-        target = self.output_dir / name
+        target = self.path_for(name)
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.output_dir)
@@ -180,36 +184,41 @@ class S3Writer:
             self._client = cast(S3Client, boto3.client("s3"))
         return self._client
 
+    def latest_key(self, name: str) -> str:
+        """The key of the latest copy of file ``name`` (the one read back)."""
+        return name
+
     def keys_for(self, name: str) -> list[str]:
         """The history key, then the latest key, for file ``name``."""
-        return [f"history/{self.run_date.isoformat()}/{name}", name]
+        return [f"history/{self.run_date.isoformat()}/{name}", self.latest_key(name)]
 
     def read_latest(self, name: str) -> StoredCopy | None:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
+        key = self.latest_key(name)
         try:
-            answer = self._s3().get_object(Bucket=self.bucket, Key=name)
+            answer = self._s3().get_object(Bucket=self.bucket, Key=key)
             data: bytes = answer["Body"].read()
         except ClientError as err:
             code = str(err.response.get("Error", {}).get("Code", "unknown"))
             if code in _ABSENT_CODES:
                 logger.info(
-                    "no previous copy", extra={"key": name, "s3_error": code, "bucket": self.bucket}
+                    "no previous copy", extra={"key": key, "s3_error": code, "bucket": self.bucket}
                 )
                 return None
             raise ReadError(
-                f"Cannot read the previous s3://{self.bucket}/{name}: S3 answered {code}. "
+                f"Cannot read the previous s3://{self.bucket}/{key}: S3 answered {code}. "
                 "Check that the function's role may s3:GetObject on that key."
             ) from err
         except BotoCoreError as err:
             raise ReadError(
-                f"Cannot read the previous s3://{self.bucket}/{name}: {type(err).__name__}: "
+                f"Cannot read the previous s3://{self.bucket}/{key}: {type(err).__name__}: "
                 f"{err}. Check the network path to S3 and the AWS credentials."
             ) from err
         modified = answer.get("LastModified")
         if not isinstance(modified, datetime):
             raise ReadError(
-                f"S3 gave no LastModified for s3://{self.bucket}/{name}; "
+                f"S3 gave no LastModified for s3://{self.bucket}/{key}; "
                 "changes since that copy are not reported."
             )
         return StoredCopy(data, modified.astimezone(UTC))

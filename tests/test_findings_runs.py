@@ -489,3 +489,21 @@ def test_the_digest_is_published_to_the_topic_when_configured(
     body = json.loads(message["Body"])
     assert body["Subject"] == f"GitHub policy digest: {ORG}, 2026-11-30"
     assert body["Message"] == output(env, "digest.md")
+
+
+def test_a_run_that_collects_nothing_writes_no_changes_trend_or_digest(
+    fake_github: FakeFactory, env: dict[str, str]
+) -> None:
+    summary, _ = run(
+        fake_github,
+        sample_org.build_for(DAY1),
+        env,
+        DAY1,
+        faults=Faults(failing_routes={"org_repos": 502}),
+    )
+    assert summary["status"] == "failed"
+    files = sorted(path.name for path in Path(env["OUTPUT_DIR"]).iterdir())
+    assert "changes.json" not in files and "trend.json" not in files
+    assert "digest.md" not in files
+    assert summary["exceptions"]["source"] == SOURCE  # configured, never applied
+    assert summary["exceptions"]["active"] == 0
