@@ -7,6 +7,7 @@ is not Step Functions (the template itself is tested in test_serverless.py).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -654,3 +655,32 @@ def test_local_fan_out_to_s3(
     assert "orgs/acme/history/2026-11-30/repositories.json" in objects
     assert not any(key.endswith("history/2026-11-30/organisations.json") for key in objects)
     assert not (tmp_path / "output").exists()
+
+
+# --------------------------------------------------------------------------- make fan-out
+
+
+def _load_fan_out_script() -> Any:
+    path = Path(__file__).resolve().parents[1] / "scripts" / "fan_out.py"
+    spec = importlib.util.spec_from_file_location("fan_out_script", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("dependabot_off", "status"), [([], 0), (["--dependabot-off", "initech"], 1)]
+)
+def test_make_fan_out_runs_three_organisations_and_reports(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dependabot_off: list[str], status: int
+) -> None:
+    script = _load_fan_out_script()
+    assert script.main(["--output-dir", str(tmp_path), *dependabot_off]) == status
+    printed = capsys.readouterr().out
+    document = json.loads((tmp_path / "organisations.json").read_bytes())
+    assert [e["org"] for e in document["organisations"]] == ["acme", "globex", "initech"]
+    assert "octo-person" not in printed
+    expected_initech = "partial" if status else "succeeded"
+    assert f"initech    {expected_initech}" in printed
+    assert sorted(p.name for p in (tmp_path / "orgs").iterdir()) == ["acme", "globex", "initech"]

@@ -718,7 +718,8 @@ def test_orgs_each_role_has_least_privilege(packaged_orgs: Packaged) -> None:
     }
 
     def log_group(function: str) -> list[Any]:
-        arn = f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:/aws/lambda/{SERVICE}-dev-{function}:*"
+        account = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+        arn = f"{account}:log-group:/aws/lambda/{SERVICE}-dev-{function}:*"
         return [{"Fn::Sub": arn}]
 
     listing = _grants(packaged_orgs, "ListOrganisationsRole")
