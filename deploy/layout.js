@@ -9,8 +9,22 @@
 // An inline Map state runs at most 40 iterations at once.
 const MAX_CONCURRENCY = 40;
 
+// A GitHub organisation login (as datalogger/config.py checks it).
+const LOGIN = /^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/;
+
 module.exports = async ({ resolveVariable }) => {
   const orgs = String((await resolveVariable("param:orgs, ''")) || "").trim();
+  if (orgs && orgs !== "*") {
+    for (const login of orgs.split(",").map((part) => part.trim())) {
+      if (!LOGIN.test(login)) {
+        throw new Error(
+          `Invalid param orgs: ${JSON.stringify(login)} is not an organisation login. ` +
+            'Pass --param=orgs=\'*\' for every organisation where the App is installed, ' +
+            "or logins like --param=orgs=acme,globex."
+        );
+      }
+    }
+  }
   const text = String(await resolveVariable("param:orgsConcurrency, '5'")).trim();
   const concurrency = Number(text);
   if (!/^\d+$/.test(text) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {

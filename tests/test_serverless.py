@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -842,4 +843,16 @@ def test_layout_refuses_a_bad_concurrency(value: str) -> None:
     assert result.stderr.strip() == (
         f"Invalid param orgsConcurrency: {json.dumps(value)} is not a whole number from 1 to 40. "
         "Pass e.g. --param=orgsConcurrency=5 (organisations audited at once)."
+    )
+
+
+@pytest.mark.parametrize("value", ["acme,,globex", "acme,*", "acme/x", " ,acme"])
+def test_layout_refuses_a_bad_orgs_list(value: str) -> None:
+    result = _layout({"orgs": value})
+    assert result.returncode == 1
+    login = next(part.strip() for part in value.split(",") if not re.fullmatch(r"[a-z]+", part))
+    assert result.stderr.strip() == (
+        f"Invalid param orgs: {json.dumps(login)} is not an organisation login. "
+        "Pass --param=orgs='*' for every organisation where the App is installed, "
+        "or logins like --param=orgs=acme,globex."
     )
