@@ -28,7 +28,7 @@ import handler
 from datalogger.config import load_app_settings
 from datalogger.errors import ConfigError, DataLoggerError
 from datalogger.logs import close_logging, configure_logging, redact, set_invocation_keys
-from datalogger.org_store import store_for
+from datalogger.org_store import SummaryStore, store_for
 from datalogger.organisations import (
     ORGANISATIONS_FILE,
     OrgRun,
@@ -144,7 +144,7 @@ def roll_up_step(event: Any, services: Services) -> dict[str, Any]:
         close_logging()
 
 
-def _org_run(item: Any, store: Any, started: datetime | None) -> OrgRun:
+def _org_run(item: Any, store: SummaryStore, started: datetime | None) -> OrgRun:
     """One ``Map`` result: its organisation's fresh summary, or why there is none."""
     login, prefix = str(item["org"]), str(item["output_prefix"])
     error = _failure_text(item.get("failure"))

@@ -67,7 +67,7 @@ class Selection:
         }
 
 
-def parse_orgs(value: str, where: str = "the orgs parameter (GITHUB_ORGS)") -> tuple[str, ...]:
+def parse_orgs(value: str, where: str = "orgs parameter (GITHUB_ORGS)") -> tuple[str, ...]:
     """``*`` or a comma-separated list of organisation logins, validated.
 
     Returns ``("*",)`` for every organisation, else the logins in the given

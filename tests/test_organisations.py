@@ -161,22 +161,22 @@ ORGS_REFUSED = [
     (
         "empty",
         "",
-        'Invalid the orgs parameter (GITHUB_ORGS): "" is not an organisation login. ' + FIX,
+        'Invalid orgs parameter (GITHUB_ORGS): "" is not an organisation login. ' + FIX,
     ),
     (
         "empty-item",
         "acme,,globex",
-        'Invalid the orgs parameter (GITHUB_ORGS): "" is not an organisation login. ' + FIX,
+        'Invalid orgs parameter (GITHUB_ORGS): "" is not an organisation login. ' + FIX,
     ),
     (
         "star-in-list",
         "acme,*",
-        'Invalid the orgs parameter (GITHUB_ORGS): "*" is not an organisation login. ' + FIX,
+        'Invalid orgs parameter (GITHUB_ORGS): "*" is not an organisation login. ' + FIX,
     ),
     (
         "path",
         "acme/x",
-        'Invalid the orgs parameter (GITHUB_ORGS): "acme/x" is not an organisation login. ' + FIX,
+        'Invalid orgs parameter (GITHUB_ORGS): "acme/x" is not an organisation login. ' + FIX,
     ),
 ]
 
