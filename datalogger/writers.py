@@ -10,6 +10,11 @@ Before a latest copy is replaced, the run may read it back with
 :meth:`Writer.read_latest` (S3 ``GetObject`` on that one key, or the local
 file): the bytes and when they were written (S3 ``LastModified``, or the
 file's modification time).
+
+A run's ``output_prefix`` (e.g. ``orgs/acme/``) is applied here and nowhere
+else: :func:`make_writer` gives the local writer ``OUTPUT_DIR/<prefix>`` and the
+S3 writer the prefix before every key, history included, so every file a run
+writes and reads back stays under it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from datalogger.config import COLLECTIONS
+from datalogger.config import COLLECTIONS, RunConfig
 from datalogger.errors import ReadError, WriteError
 
 logger = logging.getLogger(__name__)
@@ -172,9 +177,12 @@ class S3Writer:
     dashboard reads is still last run's, consistent with its history.
     """
 
-    def __init__(self, bucket: str, run_date: date, client: S3Client | None = None) -> None:
+    def __init__(
+        self, bucket: str, run_date: date, client: S3Client | None = None, prefix: str = ""
+    ) -> None:
         self.bucket = bucket
         self.run_date = run_date
+        self.prefix = prefix  # validated by config.parse_output_prefix: "" or "a/b/"
         self._client = client
 
     def _s3(self) -> S3Client:
@@ -185,12 +193,12 @@ class S3Writer:
         return self._client
 
     def latest_key(self, name: str) -> str:
-        """The key of the latest copy of file ``name`` (the one read back)."""
-        return name
+        """The key of the latest copy of file ``name`` (the one read back), under the prefix."""
+        return f"{self.prefix}{name}"
 
     def keys_for(self, name: str) -> list[str]:
-        """The history key, then the latest key, for file ``name``."""
-        return [f"history/{self.run_date.isoformat()}/{name}", self.latest_key(name)]
+        """The history key, then the latest key, for file ``name`` (both under the prefix)."""
+        return [f"{self.prefix}history/{self.run_date.isoformat()}/{name}", self.latest_key(name)]
 
     def read_latest(self, name: str) -> StoredCopy | None:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
@@ -227,7 +235,7 @@ class S3Writer:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         written: list[str] = []
-        keys = self.keys_for(name) if history else [name]
+        keys = self.keys_for(name) if history else [self.latest_key(name)]
         for key in keys:
             try:
                 self._s3().put_object(
@@ -246,3 +254,10 @@ class S3Writer:
                 ) from err
             written.append(f"s3://{self.bucket}/{key}")
         return written
+
+
+def make_writer(config: RunConfig, started_at: datetime, s3_client: S3Client | None) -> Writer:
+    """The run's writer: S3 or ``OUTPUT_DIR``, under the run's ``output_prefix``."""
+    if config.write_to_s3 and config.s3_bucket:
+        return S3Writer(config.s3_bucket, started_at.date(), s3_client, config.output_prefix)
+    return LocalWriter(config.local_dir)
