@@ -507,3 +507,24 @@ def test_a_run_that_collects_nothing_writes_no_changes_trend_or_digest(
     assert "digest.md" not in files
     assert summary["exceptions"]["source"] == SOURCE  # configured, never applied
     assert summary["exceptions"]["active"] == 0
+
+
+def test_unreadable_previous_copies_claim_nothing_and_keep_the_trend(
+    fake_github: FakeFactory, env: dict[str, str]
+) -> None:
+    out = Path(env["OUTPUT_DIR"])
+    out.mkdir(parents=True)
+    (out / "repositories.json").write_text("{not json")
+    (out / "trend.json").write_text("[{truncated")
+    summary, logs = run(fake_github, sample_org.build_for(DAY1), env, DAY1)
+    assert summary["status"] == "succeeded"
+    changes = output(env, "changes.json")
+    assert changes["repositories"]["status"] == "not_collected"
+    assert changes["dependabot"]["status"] == "no_previous"
+    assert (out / "trend.json").read_text() == "[{truncated"  # never restarted by a fault
+    messages = [line["message"] for line in logs if line["level"] == "ERROR"]
+    assert "previous copy is not JSON" in messages
+    assert "trend not updated: previous trend.json is not JSON" in messages
+    assert "## Newly failing repositories (0)\n\nNot compared: not collected this run." in (
+        output(env, "digest.md")
+    )
