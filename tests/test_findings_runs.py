@@ -528,3 +528,32 @@ def test_unreadable_previous_copies_claim_nothing_and_keep_the_trend(
     assert "## Newly failing repositories (0)\n\nNot compared: not collected this run." in (
         output(env, "digest.md")
     )
+
+
+def test_in_s3_a_failed_dependabot_collection_is_not_collected_and_keeps_its_object(
+    fake_github: FakeFactory, env: dict[str, str], moto_endpoint: str
+) -> None:
+    s3 = boto_client("s3", moto_endpoint)
+    bucket = "policy-findings-dependabot-fails"
+    s3.create_bucket(Bucket=bucket)
+    s3_env = {**env, "WRITE_TO_S3": "true", "S3_BUCKET": bucket}
+    with environ(aws_env(moto_endpoint)):
+        run(fake_github, sample_org.build_for(DAY1), s3_env, DAY1)
+        before = s3_objects(s3, bucket)["dependabot.json"]
+        run(
+            fake_github,
+            sample_org.build_second_run_for(DAY2),
+            s3_env,
+            DAY2,
+            faults=Faults(failing_routes={"dependabot_alerts": 502}),
+        )
+    objects = s3_objects(s3, bucket)
+    assert objects["dependabot.json"] == before
+    assert "history/2026-12-07/dependabot.json" not in objects
+    changes = json.loads(objects["changes.json"])
+    assert changes["dependabot"]["status"] == "not_collected"
+    assert (
+        changes["repositories"]["newly_failing"] == (sample_org.SECOND_RUN_CHANGES["newly_failing"])
+    )
+    trend = json.loads(objects["trend.json"])
+    assert [point["dependabot_overdue"] is None for point in trend] == [False, True]
