@@ -266,10 +266,15 @@ def run_demo(output_dir: Path, org_factory: str = SAMPLE_ORG_FACTORY) -> int:
             print(f"Fake GitHub serving the sample organisation {fake.org} at {fake.url}")
             print("Running: serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
             status, output = invoke_local(fake, output_dir, scratch)
+            violations = fake.contract_violations()
     log_path = output_dir / "invoke_local.log"
     log_path.write_text(output, encoding="utf-8")
     print()
     print(summarise(output_dir))
+    if violations:  # the fake checks every REST call against GitHub's REST description
+        print("\nThe fake GitHub saw calls its REST description does not allow:")
+        print("\n".join(f"  {v['method']} {v['target']}: {v['message']}" for v in violations))
+        return 1
     if status == 0:
         return 0
     print(f"\nThe run failed (exit status {status}); its log is in {_display_path(log_path)}.")
