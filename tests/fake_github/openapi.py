@@ -29,6 +29,7 @@ process and operation (:func:`description`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -71,6 +72,7 @@ _ANNOTATIONS = frozenset(
         "default",
     }
 )
+_VALID_ITEMS_MAX = 200_000
 _MAX_IN_TEXT = re.compile(r"\(max (\d+)\)")
 _INTEGER = re.compile(r"-?\d+")
 _DATE_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
@@ -215,6 +217,7 @@ class Description:
         }
         self._lock = threading.Lock()
         self._validators: dict[tuple[str, str, str], jsonschema.protocols.Validator | None] = {}
+        self._valid_items: set[tuple[str, int, bytes]] = set()
 
     # -- lookups -------------------------------------------------------
 
@@ -279,6 +282,50 @@ class Description:
         with self._lock:
             self._validators[key] = compiled
         return documented, compiled
+
+    def body_errors(self, op: Operation, status: int, payload: Any) -> list[str]:
+        """Where an answer's JSON body breaks its schema (list items seen valid are skipped).
+
+        Validation costs 1-3 ms an object; the same repository or alert is served
+        again and again (pages, runs, tests), so each list item is checked once per
+        process: a valid item's canonical JSON is remembered (a bounded set).
+        """
+        _, validator = self.validator(op, status)
+        if validator is None:
+            return []
+        items = self._item_validator(op, status) if isinstance(payload, list) else None
+        if items is None:
+            return list(_errors(validator, payload))
+        found: list[str] = []
+        for index, item in enumerate(payload):
+            text = json.dumps(item, sort_keys=True, separators=(",", ":"))
+            key = (op.operation_id, status, hashlib.blake2b(text.encode(), digest_size=16).digest())
+            if key in self._valid_items:
+                continue
+            errors = list(_errors(items, item, str(index)))
+            if errors:
+                found.extend(errors)
+                continue
+            with self._lock:
+                if len(self._valid_items) >= _VALID_ITEMS_MAX:
+                    self._valid_items.clear()
+                self._valid_items.add(key)
+        return found
+
+    def _item_validator(self, op: Operation, status: int) -> jsonschema.protocols.Validator | None:
+        key = (op.method, op.template, f"{status} items")
+        with self._lock:
+            if key in self._validators:
+                return self._validators[key]
+        response = op.responses.get(str(status)) or {}
+        schema = response.get("content", {}).get("application/json", {}).get("schema") or {}
+        schema = self.resolve(schema)
+        compiled = None
+        if schema.get("type") == "array" and "items" in schema:
+            compiled = self.compile(schema["items"])
+        with self._lock:
+            self._validators[key] = compiled
+        return compiled
 
     def request_body_validator(self, op: Operation) -> jsonschema.protocols.Validator | None:
         if op.request_body is None:
@@ -348,10 +395,14 @@ def _merge_all_of(schema: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _errors(validator: jsonschema.protocols.Validator, value: Any) -> Iterator[str]:
+def _errors(validator: jsonschema.protocols.Validator, value: Any, at: str = "") -> Iterator[str]:
     for error in validator.iter_errors(value):
-        where = "/".join(str(part) for part in error.absolute_path) or "(root)"
-        yield f"{where}: {error.message[:300]}"
+        where = "/".join(
+            [at, *(str(part) for part in error.absolute_path)]
+            if at
+            else [str(part) for part in error.absolute_path]
+        )
+        yield f"{where or '(root)'}: {error.message[:300]}"
 
 
 class RestContract:
@@ -470,7 +521,7 @@ class RestContract:
         if self.sparse is not None and thinned and response.status < 300:
             schema = op.responses[str(response.status)]["content"]["application/json"]["schema"]
             response.payload = self._thin(self.spec, schema, response.payload, self.sparse)
-        for error in _errors(validator, response.payload):
+        for error in self.spec.body_errors(op, response.status, response.payload):
             self.record("response", request, f"{op.operation_id} answer {response.status}: {error}")
         return response
 
