@@ -53,6 +53,10 @@ counted: ``GET /_fake/stats``, ``POST /_fake/reset_stats``,
 ``POST /_fake/expire_tokens``, ``POST /_fake/faults`` (JSON of Faults fields),
 ``GET /_fake/contract`` (the recorded contract violations).
 
+Several installations of one App behind one address (``GET /app/installations``,
+each organisation with its own tokens and rate limits): ``FakeGitHubApp`` in
+``app.py``.
+
 Out of process: ``python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N]
 --port 0 --key-file PATH [--latency-ms 50] [--sparse omit]`` prints one JSON line
 ``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM.
