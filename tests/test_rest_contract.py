@@ -152,6 +152,15 @@ def test_subset_keeps_every_reference_and_drops_examples() -> None:
             {"type": "object", "additionalProperties": {"type": "string"}},
         ),
         (
+            {"allOf": [{"properties": {"a": {}}}], "nullable": True},
+            {
+                "type": ["object", "null"],
+                "properties": {"a": {}},
+                "required": [],
+                "additionalProperties": False,
+            },
+        ),
+        (
             {"allOf": [{"properties": {"a": {}}, "required": ["a"]}, {"properties": {"b": {}}}]},
             {
                 "type": "object",

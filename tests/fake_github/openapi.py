@@ -55,6 +55,31 @@ ALIASES: dict[str, str] = {
     "/repositories/{repository_id}/branches": "/repos/{owner}/{repo}/branches",
 }
 
+# Known errors of the description, corrected at load time (the vendored file stays
+# verbatim): (JSON path, keyword, replacement keyword). "List installations for the
+# authenticated app" gives ``account`` as ``allOf`` [Simple User, Enterprise], which
+# no answer can satisfy; the same field of the ``installation`` schema (one
+# installation) is ``anyOf`` the two, which is what GitHub sends.
+ERRATA: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (
+        (
+            "paths",
+            "/app/installations",
+            "get",
+            "responses",
+            "200",
+            "content",
+            "application/json",
+            "schema",
+            "items",
+            "properties",
+            "account",
+        ),
+        "allOf",
+        "anyOf",
+    ),
+)
+
 # Keywords of OpenAPI 3.0 schemas that validate nothing.
 _ANNOTATIONS = frozenset(
     {
@@ -177,6 +202,16 @@ class Operation:
         return {int(status) for status in self.responses if status.isdigit()}
 
 
+def _correct(document: dict[str, Any]) -> None:
+    """Apply :data:`ERRATA` (a path that is no longer there is left alone)."""
+    for path, wrong, right in ERRATA:
+        node: Any = document
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and wrong in node:
+            node[right] = node.pop(wrong)
+
+
 def _template_pattern(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
     regex = "".join(
@@ -189,6 +224,7 @@ class Description:
     """The vendored description: operations by method and path, compiled validators."""
 
     def __init__(self, document: dict[str, Any]) -> None:
+        _correct(document)
         self.document = document
         self.components: dict[str, dict[str, Any]] = document["components"]
         self.vendored: dict[str, Any] = document["info"].get("x-vendored", {})
@@ -393,8 +429,6 @@ def _merge_all_of(schema: dict[str, Any]) -> dict[str, Any]:
         merged["properties"].update(part.get("properties", {}))
         merged["required"].extend(part.get("required", []))
     merged["required"] = sorted(set(merged["required"]))
-    if schema.get("nullable"):
-        merged["nullable"] = True
     return merged
 
 

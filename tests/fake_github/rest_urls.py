@@ -101,6 +101,5 @@ def user_fields(login: str, user_id: int, kind: str = "User") -> dict[str, objec
         else f"{users}/events{{/privacy}}",
         "received_events_url": f"{users}/received_events",
         "type": kind,
-        "user_view_type": "public",
         "site_admin": False,
     }
