@@ -307,8 +307,15 @@ def one_run(output_dir: Path, scratch: Path, org_factory: str, title: str) -> in
         print(f"{title}: fake GitHub serving {fake.org} ({org_factory}) at {fake.url}")
         print("  serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
         status, output = invoke_local(fake, output_dir, scratch)
+        violations = fake.contract_violations()
     log_path = output_dir / "invoke_local.log"
     log_path.write_text(output, encoding="utf-8")
+    if violations:  # the fake checks every REST call against GitHub's REST description
+        print()
+        print(summarise(output_dir))
+        print("\nThe fake GitHub saw calls its REST description does not allow:")
+        print("\n".join(f"  {v['method']} {v['target']}: {v['message']}" for v in violations))
+        return 1
     if status == 0:
         return 0
     print()

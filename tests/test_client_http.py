@@ -393,6 +393,8 @@ def test_unknown_route_is_not_found(
     fake = fake_github(clock=clock)
     with pytest.raises(NotFoundError, match=r"GET /nothing/here\?x=1 -> HTTP 404"):
         connect(fake).get("/nothing/here", {"x": 1})
+    [violation] = fake.contract.take()  # the fake also records it: no such operation
+    assert violation.kind == "operation" and violation.target == "/nothing/here?x=1"
 
 
 def test_feature_disabled_403_is_forbidden_not_a_limit(
