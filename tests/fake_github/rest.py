@@ -36,7 +36,6 @@ MSG_EMPTY_REPOSITORY = "This repository is empty."
 # The contents API serves files up to 1 MB in its JSON form; from 1 MB to 100 MB
 # ``content`` is empty and ``encoding`` is "none" (GitHub's REST description).
 CONTENTS_JSON_LIMIT = 1024 * 1024
-RAW_MEDIA_TYPE = "application/vnd.github.raw"
 
 MSG_PAGE_NOT_SUPPORTED = "Pagination using the `page` parameter is not supported."
 MSG_BAD_CURSOR = "Invalid cursor"
@@ -448,8 +447,7 @@ class RestApi:
         """``GET /repos/{owner}/{repo}/contents/{path}`` at the default branch (``ref`` optional).
 
         A file is the ``content-file`` object (base64 with a newline every 60
-        characters) or, with ``Accept: application/vnd.github.raw+json``, its
-        raw bytes; a directory is the list of its entries; anything else 404.
+        characters); a directory is the list of its entries; anything else 404.
         """
         repo = self.repository(name) if self.is_org(owner) else None
         if repo is None:
@@ -462,8 +460,6 @@ class RestApi:
         wanted = unquote(path).strip("/")
         if wanted in repo.files:
             data = repo.files[wanted].encode("utf-8")
-            if RAW_MEDIA_TYPE in (request.header("accept") or ""):
-                return FakeResponse(200, raw=data, content_type="text/plain; charset=utf-8")
             return FakeResponse(200, self.content_json(repo, wanted, data))
         entries = self._directory(repo, wanted)
         if entries is None:
@@ -507,16 +503,37 @@ class RestApi:
                 children[head] = "dir" if rest else "file"
         if not children:
             return None
-        full = f"{self.org.login}/{repo.name}"
         return [
-            {
-                "type": kind,
-                "name": child,
-                "path": prefix + child,
-                "url": f"{API}/repos/{full}/contents/{quote(prefix + child)}",
-            }
-            for child, kind in sorted(children.items())
+            self._entry_json(repo, prefix + child, kind) for child, kind in sorted(children.items())
         ]
+
+    def _entry_json(self, repo: Repository, path: str, kind: str) -> dict[str, Any]:
+        """One item of a directory listing (``content-directory``), without content."""
+        if kind == "file":
+            entry = self.content_json(repo, path, repo.files[path].encode("utf-8"))
+            del entry["content"], entry["encoding"]
+            return entry
+        full = f"{self.org.login}/{repo.name}"
+        branch = repo.default_branch or "main"
+        sha = stable_sha(f"{full}:{branch}:{path}/")
+        quoted = quote(path)
+        links = {
+            "self": f"{API}/repos/{full}/contents/{quoted}?ref={branch}",
+            "git": f"{API}/repos/{full}/git/trees/{sha}",
+            "html": f"{WEB}/{full}/tree/{branch}/{quoted}",
+        }
+        return {
+            "type": "dir",
+            "size": 0,
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": sha,
+            "url": links["self"],
+            "git_url": links["git"],
+            "html_url": links["html"],
+            "download_url": None,
+            "_links": links,
+        }
 
     def branches(self, request: FakeRequest, owner: str, name: str) -> FakeResponse:
         repo = self.repository(name) if self.is_org(owner) else None

@@ -103,7 +103,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repositories/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/git/blobs/([^/]+)$"), "git_blobs"),
-    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/contents(?:/(.*))?$"), "contents"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/contents/(.+)$"), "contents"),
     ("GET", re.compile(r"^/orgs/([^/]+)/dependabot/alerts$"), "dependabot_alerts"),
     ("GET", re.compile(r"^/orgs/([^/]+)/secret-scanning/alerts$"), "secret_scanning_alerts"),
     ("POST", re.compile(r"^/graphql$"), "graphql"),
@@ -365,10 +365,8 @@ class FakeGitHub:
 
         return answer
 
-    def _contents(
-        self, request: FakeRequest, owner: str, name: str, path: str | None
-    ) -> FakeResponse:
-        return self.rest.contents(request, owner, name, path or "")
+    def _contents(self, request: FakeRequest, owner: str, name: str, path: str) -> FakeResponse:
+        return self.rest.contents(request, owner, name, path)
 
     def _branches(self, request: FakeRequest, *args: str) -> FakeResponse:
         if len(args) == 2:
