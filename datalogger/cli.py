@@ -13,6 +13,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from datalogger.errors import RunFailed
 from datalogger.logs import redact
 
 #: A cause longer than this is cut: the logs and run_summary.json have it whole.
@@ -68,7 +69,17 @@ def invoked_locally(context: Any) -> bool:
 
 def short_cause(error: BaseException) -> str:
     """One line for a person: what stopped the run (the logs have the details)."""
-    text = redact(" ".join(str(error).split())) or type(error).__name__
+    text = _one_reason(error) if isinstance(error, RunFailed) else str(error)
+    text = redact(" ".join(text.split())) or type(error).__name__
     if len(text) > MAX_CAUSE:
         text = text[: MAX_CAUSE - 3] + "..."
     return f"The data logger run failed: {text}"
+
+
+def _one_reason(error: RunFailed) -> str:
+    """The failed collections and their reason, once when they share it."""
+    reasons = set(error.failed.values())
+    if len(reasons) != 1:
+        return str(error)
+    names = ", ".join(sorted(error.failed))
+    return f"{names} failed: {reasons.pop()} (see run_summary.json)"
