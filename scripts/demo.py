@@ -126,10 +126,13 @@ def _worst_repositories(repositories: Sequence[Mapping[str, Any]], limit: int = 
 
 
 def _in_repositories(alerts: Sequence[Mapping[str, Any]]) -> str:
-    """'N in M repositories, K of them in archived ones': the same for every alert kind."""
+    """'N in M repositories, K of the N in archived ones': the same for every alert kind."""
     repositories = len({alert["repository"] for alert in alerts})
     archived = sum(1 for alert in alerts if alert.get("repository_archived"))
-    return f"{len(alerts)} in {_repositories(repositories)}, {archived} of them in archived ones"
+    return (
+        f"{len(alerts)} in {_repositories(repositories)}, "
+        f"{archived} of the {len(alerts)} in archived ones"
+    )
 
 
 def _dependabot_line(alerts: Sequence[Mapping[str, Any]]) -> str:
@@ -146,9 +149,10 @@ def _secret_scanning_line(alerts: Sequence[Mapping[str, Any]]) -> str:
 def _critical_repositories(alerts: Sequence[Mapping[str, Any]]) -> list[str]:
     """'  name  N critical' for every repository with critical Dependabot alerts, most first."""
     critical = Counter(alert["repository"] for alert in alerts if alert["severity"] == "critical")
+    archived = {alert["repository"] for alert in alerts if alert.get("repository_archived")}
     width = max((len(name) for name in critical), default=0)
     return [
-        f"  {name:<{width}}  {count} critical"
+        f"  {name:<{width}}  {count} critical" + (" (archived)" if name in archived else "")
         for name, count in sorted(critical.items(), key=lambda item: (-item[1], item[0]))
     ]
 

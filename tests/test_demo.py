@@ -103,7 +103,12 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
             repo("docs"),
             repo("tool", "readme_missing", "inactive"),
         ],
-        dependabot=[alert("api", "critical"), alert("api", "critical"), alert("web", "low")],
+        dependabot=[
+            alert("api", "critical"),
+            alert("api", "critical"),
+            alert("web", "low"),
+            alert("old", "critical", archived=True),
+        ],
         secret_scanning=[alert("web"), alert("old", archived=True)],
     )
 
@@ -123,13 +128,14 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
     assert worst[2].split()[:2] == ["api", "1"]
     assert not any(line.split()[0] == "docs" for line in worst[:3])
     assert (
-        "Dependabot alerts past threshold: 3 in 2 repositories, 0 of them in archived ones "
-        "(critical 2, high 0, medium 0, low 1)\n"
+        "Dependabot alerts past threshold: 4 in 3 repositories, 1 of the 4 in archived ones "
+        "(critical 3, high 0, medium 0, low 1)\n"
         "  Repositories with critical alerts:\n"
-        "    api  2 critical\n" in text
+        "    api  2 critical\n"
+        "    old  1 critical (archived)\n" in text
     )
     assert (
-        "Secret scanning alerts past threshold: 2 in 2 repositories, 1 of them in archived ones "
+        "Secret scanning alerts past threshold: 2 in 2 repositories, 1 of the 2 in archived ones "
         "(old, web)\n" in text
     )
     assert "42 REST, 7 GraphQL (19 points), 1 retries" in text
