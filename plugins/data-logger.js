@@ -3,8 +3,8 @@
 // The data logger's own Serverless plugin (serverless.yml: `plugins: - ./plugins/data-logger`).
 //
 // 1. `serverless deploy` stops, before anything is built or sent to AWS, when
-//    the `org` or `appClientId` parameter is missing: such a function could
-//    only fail at run time. `serverless package` and `invoke local` need
+//    the `org` (unless `orgs` is given) or `appClientId` parameter is missing:
+//    such a function could only fail at run time. `serverless package` and `invoke local` need
 //    neither (CI packages without parameters; a local run takes GITHUB_ORG
 //    and GITHUB_APP_CLIENT_ID from the caller's environment).
 // 2. `serverless invoke local` prints the handler's JSON log lines exactly as
@@ -18,8 +18,9 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 
 // Deployment parameters the function cannot run without, and the variable each becomes.
+// With `orgs` (many organisations) each run gets its organisation in the event instead.
 const REQUIRED_PARAMS = [
-  { param: 'org', variable: 'GITHUB_ORG', value: '<organisation login>' },
+  { param: 'org', variable: 'GITHUB_ORG', value: '<organisation login>', oneOrgOnly: true },
   { param: 'appClientId', variable: 'GITHUB_APP_CLIENT_ID', value: '<GitHub App client ID>' },
 ];
 // What handler.py writes last on stderr when a run fails (datalogger/cli.py).
@@ -38,8 +39,12 @@ class DataLoggerPlugin {
   checkDeployParams() {
     const commands = (this.serverless.processedInput || {}).commands || [];
     if (commands[0] !== 'deploy' || commands[1] === 'list') return;
-    const environment = this.serverless.service.provider.environment || {};
-    const missing = REQUIRED_PARAMS.filter(({ variable }) => {
+    const { service } = this.serverless;
+    const environment = service.provider.environment || {};
+    // deploy/layout.js: 'many-organisations' when the `orgs` param is given.
+    const manyOrganisations = (service.custom || {}).layout === 'many-organisations';
+    const missing = REQUIRED_PARAMS.filter(({ variable, oneOrgOnly }) => {
+      if (oneOrgOnly && manyOrganisations) return false;
       const value = environment[variable];
       return typeof value !== 'string' || value.trim() === '';
     });
