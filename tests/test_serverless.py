@@ -879,8 +879,14 @@ def test_layout_refuses_a_bad_orgs_list(value: str) -> None:
             "Missing deployment parameter org: the function would have no GITHUB_ORG and every "
             'run would fail. Deploy with --param=org=<organisation login> (see README, "Deploy").',
         ),
+        (
+            ["--param=orgs=acme,globex"],  # many organisations: each run's org is in its event
+            "Missing deployment parameter appClientId: the function would have no "
+            "GITHUB_APP_CLIENT_ID and every run would fail. Deploy with "
+            '--param=appClientId=<GitHub App client ID> (see README, "Deploy").',
+        ),
     ],
-    ids=["no-params", "no-org"],
+    ids=["no-params", "no-org", "orgs-without-app"],
 )
 def test_deploy_without_org_stops_before_anything_is_built_or_sent(
     service_dir: Path, params: list[str], expected: str
