@@ -24,6 +24,10 @@ from github_client import ForbiddenError, GitHubClient, NotFoundError
 
 logger = logging.getLogger(__name__)
 
+# The age rule, given by the caller (policy): whether an alert created at the
+# first argument is older than the second argument's days. Collectors do not judge.
+Overdue = Callable[[str, int], bool]
+
 
 def iter_alerts(
     client: GitHubClient,

@@ -19,10 +19,11 @@ from collectors.repositories import (
     RepoDraft,
     RepositorySettings,
     branches_needing_rules,
-    collect_repositories,
 )
 from collectors.secret_scanning import collect_secret_scanning
+from datalogger.registry import collect_repositories
 from github_client import GitHubError, ResponseFormatError
+from policy.checks import older_than
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import Branch, Organization, PullRequest, Repository
 from tests.fake_github.samples import generated_org
@@ -214,8 +215,8 @@ def run_everything(fake: FakeGitHub, settings: RepositorySettings) -> dict[str, 
     org = fake.org.login
     inventory = list_repositories(client, org)
     repositories = collect_repositories(client, org, inventory, settings, NOW)
-    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, NOW)
-    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
+    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW))
     client.close()
     return {"active": len(repositories.records), "stats": client.stats()}
 
