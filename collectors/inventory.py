@@ -48,6 +48,13 @@ class RepoListing:
     push_protection: str | None  # None: GitHub did not reveal it
     # False: ``visibility`` absent or null, derived from the required ``private``.
     visibility_reported: bool = True
+    # False: ``archived`` absent or null, taken as false.
+    archived_reported: bool = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether GitHub gave both visibility and archived (no default was used)."""
+        return self.visibility_reported and self.archived_reported
 
 
 def repos_path(org: str) -> str:
@@ -129,4 +136,5 @@ def listing_from_rest(item: object, endpoint: str) -> RepoListing:
         secret_scanning=security_status(security, "secret_scanning", where),
         push_protection=security_status(security, "secret_scanning_push_protection", where),
         visibility_reported=reported,
+        archived_reported=optional(repo, "archived") is not None,
     )
