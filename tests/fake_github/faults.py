@@ -101,7 +101,8 @@ class Faults:
     hostile: dict[str, str] = field(default_factory=dict)
     # Sparse REST answers: {dotted field: "absent" | "null"} applied to every
     # repository object of the ``org_repos`` listing and to ``git_blobs`` answers
-    # (not to the one-repository lookup, so a client may recover a field there), e.g. {"visibility": "absent", "security_and_analysis.secret_scanning.status":
+    # (not to the one-repository lookup, so a client may recover a field there),
+    # e.g. {"visibility": "absent", "security_and_analysis.secret_scanning.status":
     # "null", "size": "null"} (fields GitHub's REST description marks optional/nullable).
     sparse_fields: dict[str, str] = field(default_factory=dict)
     # Repositories GitHub cannot answer about in GraphQL: any query naming one
