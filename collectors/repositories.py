@@ -478,6 +478,17 @@ def first_page(
     )
 
 
+def draft_from_answer(
+    repo: Mapping[str, Any],
+    listing: RepoListing,
+    signed_commit_number: int,
+    where: str,
+    omit: frozenset[str] = frozenset(),
+) -> RepoDraft:
+    """A RepoDraft from one aliased ``repository`` answer (wrong shapes raise)."""
+    return RepoDraft.start(first_page(repo, listing, signed_commit_number, omit, where))
+
+
 # -- what the workers return ---------------------------------------------------------------
 
 
