@@ -53,7 +53,16 @@ ARCHIVED_SHARE = 0.25
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 CHECKS = checklist_names()
-REPOSITORY_FIELDS = ("name", "type", "url", "created_at", "checklist")
+REPOSITORY_FIELDS = (
+    "name",
+    "type",
+    "url",
+    "created_at",
+    "checklist",
+    "unknown",
+    "exceptions",
+    "failing",
+)
 DEPENDABOT_FIELDS = (
     "repository",
     "repository_url",

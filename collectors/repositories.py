@@ -52,7 +52,6 @@ from collectors.batching import (
 from collectors.codeowners import parse_owners
 from collectors.errors import CollectionError, UnexpectedAnswerError
 from collectors.facts import (
-    ACTIVITY,
     BRANCHES,
     COMMITS,
     FILES,
@@ -1013,7 +1012,6 @@ def collect_repository_facts(
 
 
 __all__ = [
-    "ACTIVITY",
     "FactReader",
     "RepoDraft",
     "RepositoryFacts",

@@ -594,13 +594,15 @@ class FakeGitHub:
         unknown = sorted(set(changes) - known)
         if unknown:
             return error_response(400, f"Unknown Faults fields: {', '.join(unknown)}")
+        set_fields = {"fault_routes", "graphql_unanswerable", "graphql_not_found"}
         with self._fault_lock:
             for name, value in changes.items():
-                is_routes = name == "fault_routes" and value is not None
-                setattr(self.faults, name, set(value) if is_routes else value)
+                is_set = name in set_fields and value is not None
+                setattr(self.faults, name, set(value) if is_set else value)
         current = dataclasses.asdict(self.faults)
-        if current["fault_routes"] is not None:
-            current["fault_routes"] = sorted(current["fault_routes"])
+        for name in set_fields:
+            if current[name] is not None:
+                current[name] = sorted(current[name])
         return FakeResponse(200, current)
 
 
