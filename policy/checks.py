@@ -142,6 +142,8 @@ def is_inactive(facts: RepoFacts, inactivity_years: int, now: datetime) -> Verdi
 
 def has_unprotected_branches(facts: RepoFacts) -> Verdict:
     """At least one branch has neither a protection rule nor a ruleset."""
+    if facts.is_empty:
+        return False  # an empty repository has no branch
     missing = _missing(facts, BRANCHES)
     if missing is not None or facts.branches_protected is None:
         return missing or Unknown("GitHub did not list the branches' protection")
@@ -150,8 +152,8 @@ def has_unprotected_branches(facts: RepoFacts) -> Verdict:
 
 def has_unsigned_commits(facts: RepoFacts) -> Verdict:
     """One of the latest commits is unsigned or its signature is not valid."""
-    if facts.is_empty and COMMITS not in facts.missing:
-        return False
+    if facts.is_empty:
+        return False  # no commits, whatever the App may read
     missing = _missing(facts, COMMITS)
     if missing is not None or facts.commit_signatures is None:
         return missing or Unknown("GitHub did not list the latest commits")
@@ -159,6 +161,10 @@ def has_unsigned_commits(facts: RepoFacts) -> Verdict:
 
 
 def _files(facts: RepoFacts) -> Unknown | None:
+    """Why the repository's files are unknown; None when known (an empty repository
+    has none, whatever the App may read)."""
+    if facts.is_empty:
+        return None
     missing = _missing(facts, FILES)
     if missing is None and (facts.root_entries is None or facts.github_entries is None):
         return Unknown("GitHub did not list the repository's files")

@@ -140,7 +140,10 @@ def test_without_administration_the_run_succeeds_with_named_unknowns(
                 assert reason in record["unknown"][check]
             else:
                 assert value == want["checklist"][check], (record["name"], check)
-        assert {"dependabot_disabled", "unprotected_branches"} <= set(record["unknown"])
+        assert "dependabot_disabled" in record["unknown"]
+        # An empty repository has no branch: that rule's answer needs no permission.
+        empty = record["name"].startswith("empty-")
+        assert ("unprotected_branches" in record["unknown"]) is not empty
         public = record["type"] == "PUBLIC"
         assert ("secret_scanning_disabled" in record["unknown"]) is public
         assert record["failing"] == sorted(c for c, v in record["checklist"].items() if v)
@@ -304,3 +307,33 @@ def test_sparse_rest_answers_never_break_a_run(  # noqa: PLR0917 - fixtures and 
         assert records == reference
     for name in ("dependabot.json", "secret_scanning.json"):
         assert output(tmp_path, name) == output(sparse_reference, name)
+
+
+@pytest.mark.parametrize(
+    ("key", "settings_name"),
+    [
+        ("contents", "Repository → Contents: read"),
+        ("pull_requests", "Repository → Pull requests: read"),
+        ("members", "Organization → Members: read"),
+    ],
+)
+def test_every_optional_permission_only_makes_its_checks_unknown(
+    fake_github: Factory, app_private_key: str, tmp_path: Path, key: str, settings_name: str
+) -> None:
+    fake = fake_github(
+        build_org60(), clock=ManualClock(RUN_START.timestamp()), permissions=without(key)
+    )
+    summary, error, _ = run_logger(fake, tmp_path, app_private_key)
+    assert error is None and summary is not None
+    permission = f"{key}:read"
+    assert summary["permissions"]["missing"] == [permission]
+    affected = set(summary["permissions"]["affects"][permission])
+    records = output(tmp_path, "repositories.json")
+    unknown_checks = {check for record in records for check in record["unknown"]}
+    assert unknown_checks - {"secret_scanning_disabled", "push_protection_disabled"} <= affected
+    assert unknown_checks & affected  # the fixture exercises them
+    for record in records:
+        for check in set(record["unknown"]) & affected:
+            assert settings_name in record["unknown"][check]
+            assert record["checklist"][check] is True
+    assert not any(entry.status == 403 for entry in fake.stats.log)  # nothing refused

@@ -129,11 +129,20 @@ def gone(**fields: Any) -> RepoFacts:
                 "point_of_contact_missing": "no contents",
             },
         ),
-        # An empty repository without contents: its commits are still known (none).
+        # An empty repository: no commits, no files, no branches, whatever the App may read.
         (
-            gone(is_empty=True, commit_signatures=None, missing={"commits": "no commits"}),
+            gone(
+                is_empty=True,
+                commit_signatures=None,
+                branches_protected=None,
+                root_entries=None,
+                github_entries=None,
+                docs_entries=None,
+                codeowners_owners=None,
+                missing={"commits": "no commits", "files": "no files", "branches": "no admin"},
+            ),
             PEOPLE,
-            {"unsigned_commits": "no commits"},
+            {},
         ),
         (
             gone(pull_request_authors=None, missing={"pull_requests": "no pulls"}),
