@@ -85,7 +85,7 @@ def _bootstrap_log_level(env: Mapping[str, str]) -> str:
 
 
 def _start_logging(config: RunConfig, services: Services) -> None:
-    local_dir = config.output_dir if config.show_log_locally else None
+    local_dir = config.local_dir if config.show_log_locally else None
     configure_logging(config.log_level, local_dir=local_dir, stream=services.log_stream)
     append_invocation_keys(org=config.org)
     if config.ignored_event_keys:
@@ -97,6 +97,7 @@ def _start_logging(config: RunConfig, services: Services) -> None:
             "write_to_s3": config.write_to_s3,
             "thread_count": config.thread_count,
             "key_source": config.key_source,
+            "output_prefix": config.output_prefix,
         },
     )
     destination = f"s3://{config.s3_bucket}" if config.write_to_s3 else str(config.output_dir)

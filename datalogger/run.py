@@ -27,12 +27,11 @@ from datalogger.summary import ApiUsage, CollectionOutcome, PermissionReport, bu
 from datalogger.writers import (
     DATASET_FILES,
     SUMMARY_FILE,
-    LocalWriter,
     S3Client,
-    S3Writer,
     Writer,
     dataset_bytes,
     json_bytes,
+    make_writer,
 )
 from github_client import SYSTEM_CLOCK, Clock, GitHubClient
 from github_client.errors import AppAuthError, AppNotInstalledError, DeadlineExceeded, GitHubError
@@ -292,9 +291,7 @@ def finish(
 
 
 def _writer(config: RunConfig, started_at: datetime, services: Services) -> Writer:
-    if config.write_to_s3 and config.s3_bucket:
-        return S3Writer(config.s3_bucket, started_at.date(), services.s3_client)
-    return LocalWriter(config.output_dir)
+    return make_writer(config, started_at, services.s3_client)
 
 
 def _all_failed(config: RunConfig, reason: str) -> dict[str, CollectionOutcome]:
