@@ -17,11 +17,11 @@ from typing import Any, TextIO
 from collectors import CollectionResult
 from collectors.errors import CollectionError
 from collectors.inventory import list_repositories
-from datalogger.config import RunConfig
+from datalogger.config import LOG_LEVELS, RunConfig
 from datalogger.deadline import Deadline
 from datalogger.errors import RunFailed, WriteError
 from datalogger.keys import load_private_key
-from datalogger.logs import redact
+from datalogger.logs import append_invocation_keys, configure_logging, redact
 from datalogger.registry import REGISTRY, CollectionInput
 from datalogger.summary import ApiUsage, CollectionOutcome, PermissionReport, build_summary
 from datalogger.writers import (
@@ -75,6 +75,44 @@ class Preflight:
     refused: Mapping[str, str]
     unavailable: Mapping[str, str]
     warnings: Mapping[str, tuple[str, ...]]
+
+
+def bootstrap_log_level(env: Mapping[str, str]) -> str:
+    """LOG_LEVEL if valid, else INFO (load_config reports an invalid one)."""
+    level = env.get("LOG_LEVEL", "").strip().upper()
+    return level if level in LOG_LEVELS else "INFO"
+
+
+def start_logging(config: RunConfig, services: Services) -> None:
+    """The configured log level and destination; the run's first lines."""
+    local_dir = config.local_dir if config.show_log_locally else None
+    configure_logging(config.log_level, local_dir=local_dir, stream=services.log_stream)
+    append_invocation_keys(org=config.org)
+    if config.ignored_event_keys:
+        logger.info("event keys ignored", extra={"keys": list(config.ignored_event_keys)})
+    logger.info(
+        "run started",
+        extra={
+            "collections": list(config.collections),
+            "write_to_s3": config.write_to_s3,
+            "thread_count": config.thread_count,
+            "key_source": config.key_source,
+            "output_prefix": config.output_prefix,
+        },
+    )
+    destination = f"s3://{config.s3_bucket}" if config.write_to_s3 else str(config.output_dir)
+    logger.debug(
+        "configuration loaded",
+        extra={
+            "config_path": str(config.config_path),
+            "api_url": config.api_url,
+            "destination": destination,
+            "dependabot_thresholds": dict(config.dependabot_thresholds),
+            "secret_scanning_threshold": config.secret_scanning_threshold,
+            "inactivity_threshold": config.inactivity_threshold,
+            "signed_commit_number": config.signed_commit_number,
+        },
+    )
 
 
 def execute(config: RunConfig, context: Any, services: Services) -> dict[str, Any]:
