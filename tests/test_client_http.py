@@ -930,7 +930,7 @@ def test_an_unreachable_host_fails_in_three_attempts_and_seconds(
         client.authenticate()
     assert str(caught.value) == (
         "GET /orgs/acme/installation failed without a complete HTTP answer after 3 attempt(s): "
-        "NewConnectionError. Check network access to the GitHub API (GITHUB_API_URL)."
+        "NewConnectionError. Check network access to the GitHub API and its configured base URL."
     )
     assert len(clock.sleeps) == 2 and sum(clock.sleeps) <= 3.0
     assert client.stats().rest_requests == 3

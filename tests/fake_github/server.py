@@ -319,7 +319,8 @@ class FakeGitHub:
             if route == "repository":
                 continue  # sparse_fields thin the listing and blobs, not the lookup
             for dotted, mode in self.faults.sparse_fields.items():
-                fault_modes.make_sparse(item, dotted, mode)
+                if (dotted == "size") == (route == "git_blobs"):  # a blob's size, not a repo's
+                    fault_modes.make_sparse(item, dotted, mode)
         return payload
 
     def _record_credential(self, authorization: str | None) -> None:
