@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
-from collectors.policy import CHECK_NAMES
 from datalogger.changes import COMPARED, NO_PREVIOUS
 from datalogger.summary import iso_utc
+from policy.checks import CHECK_NAMES
 from policy.exceptions import ExceptionEntry
 
 DIGEST_FILE: Final = "digest.md"

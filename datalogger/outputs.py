@@ -6,8 +6,9 @@ The run's orchestration calls, in this order:
 1. :func:`load_exceptions` once, before the collections (one contents
    request when ``settings.exceptions`` is set and repositories are collected);
 2. :meth:`RunOutputs.settle` for each collection that succeeded, before its
-   dataset is written: exceptions are applied to repository records, and the
-   latest copy about to be replaced is read back (:data:`READ_BACK_FILES`);
+   dataset is written: the latest copy about to be replaced is read back
+   (:data:`READ_BACK_FILES`); the records already carry their exceptions
+   (``datalogger.records``, from the active entries given to the collection);
 3. :meth:`RunOutputs.record` once the dataset is written;
 4. :meth:`RunOutputs.finish` after every collection settled: ``changes.json``
    (latest + history), ``trend.json`` (latest only), ``digest.md`` (latest +
@@ -29,8 +30,9 @@ from typing import Any, Final, Protocol
 
 from collectors.exceptions_file import read_exceptions_file
 from datalogger import changes, digest, trend
-from datalogger.config import COLLECTIONS, RunConfig
+from datalogger.config import RunConfig
 from datalogger.errors import ReadError, WriteError
+from datalogger.registry import COLLECTIONS
 from datalogger.summary import SUCCEEDED, CollectionOutcome, run_status
 from datalogger.writers import Writer, json_bytes
 from github_client import GitHubClient
@@ -159,12 +161,6 @@ class RunOutputs:
         self._datasets: dict[str, _Dataset] = {}
 
     # -- while the collections settle -----------------------------------
-
-    def judge(self, name: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The records with exceptions applied (repositories), others unchanged."""
-        if name != REPOSITORIES:
-            return records
-        return [policy_exceptions.apply_exceptions(r, self.exceptions.active) for r in records]
 
     def settle(self, name: str, file_name: str) -> None:
         """Read back the latest copy of ``file_name`` before the run replaces it."""

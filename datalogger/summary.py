@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from datalogger.config import COLLECTIONS
+from datalogger.registry import COLLECTIONS
 from policy.exceptions import empty_summary
 
 SCHEMA_VERSION = 1
@@ -32,6 +32,7 @@ class CollectionOutcome:
     seconds: float = 0.0
     error: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    unknown_repositories: int | None = None  # repositories only
 
     @classmethod
     def skipped(cls) -> CollectionOutcome:
@@ -45,9 +46,19 @@ class CollectionOutcome:
 
     @classmethod
     def succeeded(
-        cls, records: int, seconds: float, warnings: tuple[str, ...] = ()
+        cls,
+        records: int,
+        seconds: float,
+        warnings: tuple[str, ...] = (),
+        unknown_repositories: int | None = None,
     ) -> CollectionOutcome:
-        return cls(status=SUCCEEDED, records=records, seconds=seconds, warnings=warnings)
+        return cls(
+            status=SUCCEEDED,
+            records=records,
+            seconds=seconds,
+            warnings=warnings,
+            unknown_repositories=unknown_repositories,
+        )
 
 
 class ApiUsage(Protocol):
@@ -101,14 +112,35 @@ def api_block(usage: ApiUsage | None) -> dict[str, Any]:
 
 
 def collection_block(outcome: CollectionOutcome) -> dict[str, Any]:
-    """One collection's entry: status, records, seconds, error, warnings."""
-    return {
+    """One collection's entry: status, records, seconds, error, warnings (and, for the
+    repositories, ``unknown_repositories`` when it succeeded)."""
+    block: dict[str, Any] = {
         "status": outcome.status,
         "records": outcome.records,
         "seconds": round(max(outcome.seconds, 0.0), 3),
         "error": outcome.error,
         "warnings": list(outcome.warnings),
     }
+    if outcome.unknown_repositories is not None:
+        block["unknown_repositories"] = outcome.unknown_repositories
+    return block
+
+
+@dataclass(frozen=True)
+class PermissionReport:
+    """The preflight's finding: what the installation granted, what is missing, and what
+    each missing permission affects (collections it fails, checks it makes unknown)."""
+
+    granted: Mapping[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    affects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def block(self) -> dict[str, Any]:
+        return {
+            "granted": dict(sorted(self.granted.items())),
+            "missing": list(self.missing),
+            "affects": {key: list(value) for key, value in sorted(self.affects.items())},
+        }
 
 
 def build_summary(
@@ -118,6 +150,7 @@ def build_summary(
     outcomes: Mapping[str, CollectionOutcome],
     usage: ApiUsage | None,
     *,
+    permissions: PermissionReport | None = None,
     exceptions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The run summary document; every collection appears (skipped when absent).
@@ -134,5 +167,6 @@ def build_summary(
         "status": run_status(complete),
         "collections": {name: collection_block(complete[name]) for name in COLLECTIONS},
         "api": api_block(usage),
+        "permissions": (permissions or PermissionReport()).block(),
         "exceptions": dict(exceptions) if exceptions is not None else empty_summary(),
     }

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Final
 
-from collectors.policy import CHECK_NAMES
+from policy.checks import CHECK_NAMES
 
 TREND_FILE: Final = "trend.json"
 MAX_POINTS: Final = 520  # ten years of weekly runs

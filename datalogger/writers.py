@@ -30,8 +30,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from datalogger.config import COLLECTIONS, RunConfig
+from datalogger.config import RunConfig
 from datalogger.errors import ReadError, WriteError
+from datalogger.registry import REGISTRY
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +40,12 @@ SUMMARY_FILE = "run_summary.json"
 CONTENT_TYPE = "application/json"
 MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
 
-# repositories.json, dependabot.json, secret_scanning.json
-DATASET_FILES = {collection: f"{collection}.json" for collection in COLLECTIONS}
+# repositories.json, dependabot.json, secret_scanning.json (from the registry)
+DATASET_FILES = {name: entry.file for name, entry in REGISTRY.items()}
 
 # The documented order of each dataset (interface.md "Outputs").
 _SORT_FIELDS: dict[str, tuple[str, ...]] = {
-    "repositories": ("name",),
-    "dependabot": ("repository", "created_at", "alert_url"),
-    "secret_scanning": ("repository", "creation_date", "alert_url"),
+    name: entry.sort_fields for name, entry in REGISTRY.items()
 }
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from collectors.policy import CHECK_NAMES
+from policy.checks import CHECK_NAMES
 
 DEFAULT_MAX_EXCEPTION_DAYS: Final = 366
 EXPIRING_SOON_DAYS: Final = 30
