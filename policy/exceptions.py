@@ -10,8 +10,9 @@ UTC date, an argument).
   naming the file and the line.
 - :func:`active_entries` keeps the valid entries that have not expired: an
   exception is active through its ``expires`` date (UTC).
-- :func:`apply_exceptions` gives one repository record its ``exceptions`` map
-  and its ``failing`` list; the ``checklist`` booleans never change.
+- :func:`grants_for` is what one repository's record shows (``datalogger.records``
+  builds ``failing`` from it); :func:`apply_exceptions` does the same to a whole
+  record. The ``checklist`` booleans never change.
 - :func:`summary_block` is the run summary's ``exceptions`` object.
 """
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from policy.checks import CHECK_NAMES
+from policy.checks import CHECK_NAMES, failing
 
 DEFAULT_MAX_EXCEPTION_DAYS: Final = 366
 EXPIRING_SOON_DAYS: Final = 30
@@ -252,12 +253,6 @@ def grants_for(repository: str, entries: Sequence[ExceptionEntry]) -> dict[str, 
     return {check: chosen[check].grant() for check in CHECK_NAMES if check in chosen}
 
 
-def failing_checks(checklist: Mapping[str, bool], excepted: Iterable[str] = ()) -> list[str]:
-    """Checks that are ``true`` and have no active exception, sorted by name."""
-    skipped = set(excepted)
-    return sorted(check for check, broken in checklist.items() if broken and check not in skipped)
-
-
 def apply_exceptions(
     record: Mapping[str, Any], entries: Sequence[ExceptionEntry]
 ) -> dict[str, Any]:
@@ -268,7 +263,7 @@ def apply_exceptions(
     grants = grants_for(str(record["name"]), entries)
     updated = dict(record)
     updated["exceptions"] = grants
-    updated["failing"] = failing_checks(record["checklist"], grants)
+    updated["failing"] = failing(record["checklist"], grants)
     return updated
 
 

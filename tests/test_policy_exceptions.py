@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from policy import checks
 from policy import exceptions as ex
 from tests.contract import checklist_names
 
@@ -256,7 +257,7 @@ def test_failing_is_true_checks_without_an_exception_sorted(
     checklist_true: tuple[str, ...], excepted: tuple[str, ...], failing: list[str]
 ) -> None:
     checklist = {check: check in checklist_true for check in CHECKS}
-    assert ex.failing_checks(checklist, excepted) == failing
+    assert checks.failing(checklist, excepted) == failing
 
 
 def test_expiring_within_30_days_soonest_first() -> None:
