@@ -22,11 +22,10 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from collectors import CollectionResult
-from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError
 from collectors.inventory import RepoListing, list_repositories
 from collectors.repositories import RepositorySettings, collect_repositories
-from collectors.secret_scanning import collect_secret_scanning
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from datalogger.config import LOG_LEVELS, RunConfig, load_config
 from datalogger.deadline import Deadline
 from datalogger.errors import ConfigError, RunFailed, WriteError
@@ -91,7 +90,12 @@ def _collect_secret_scanning(
     client: GitHubClient, config: RunConfig, inventory: list[RepoListing], now: datetime
 ) -> CollectionResult:
     return collect_secret_scanning(
-        client, config.org, inventory, config.secret_scanning_threshold, now
+        client,
+        config.org,
+        inventory,
+        config.secret_scanning_threshold,
+        config.secret_scanning_generic_types,
+        now,
     )
 
 
@@ -362,6 +366,7 @@ def _start_logging(config: RunConfig, services: Services) -> None:
             else str(config.output_dir),
             "dependabot_thresholds": dict(config.dependabot_thresholds),
             "secret_scanning_threshold": config.secret_scanning_threshold,
+            "secret_scanning_generic_types": list(config.secret_scanning_generic_types),
             "inactivity_threshold": config.inactivity_threshold,
             "signed_commit_number": config.signed_commit_number,
         },

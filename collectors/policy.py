@@ -8,7 +8,7 @@ an argument, so every row of the specification is a literal table test.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final
 
 from collectors.facts import BLOB, PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
@@ -34,7 +34,6 @@ PUBLIC: Final = "PUBLIC"
 _NAMING_CONVENTION: Final = re.compile(r"[a-z0-9_-]+")
 _LICENSE_STEMS: Final = ("license", "licence", "copying")
 _DELETED_ACCOUNT_LOGIN: Final = "ghost"
-_ONE_DAY: Final = timedelta(days=1)
 
 
 def parse_github_time(value: str) -> datetime:
@@ -51,16 +50,6 @@ def years_before(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years)
     except ValueError:
         return now.replace(year=now.year - years, day=28)
-
-
-def age_in_days(created_at: str, now: datetime) -> int:
-    """Whole days since ``created_at``: floor((now - created_at) / 24 h)."""
-    return (now - parse_github_time(created_at)) // _ONE_DAY
-
-
-def is_older_than(created_at: str, threshold_days: int, now: datetime) -> bool:
-    """Whether an alert's whole-day age is strictly greater than ``threshold_days``."""
-    return age_in_days(created_at, now) > threshold_days
 
 
 # --- the 14 checks -----------------------------------------------------------

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
 import pytest
 
-from collectors.alerts import iter_alerts
-from collectors.dependabot import collect_dependabot
+from collectors.alerts import DEPENDABOT, list_chain
 from collectors.errors import CollectionError, FeatureUnavailableError
 from collectors.inventory import RepoListing, list_repositories
-from collectors.secret_scanning import collect_secret_scanning
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
+from tests.contract import output_schema_path
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import DependabotAlert, Repository, SecretScanningAlert
 from tests.fixtures.clients import canonical, connected_client, run_clock
@@ -22,6 +24,7 @@ from tests.fixtures.org60 import (
     DEPENDABOT_THRESHOLDS,
     EXPECTED_DEPENDABOT,
     EXPECTED_SECRET_SCANNING,
+    GENERIC_TYPES,
     NOW,
     ORG,
     SECRET_SCANNING_THRESHOLD,
@@ -37,7 +40,9 @@ def run_alerts(fake: FakeGitHub) -> tuple[list[dict[str, Any]], list[dict[str, A
     try:
         inventory = list_repositories(client, ORG)
         dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
-        secrets = collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+        secrets = collect_secret_scanning(
+            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
+        )
     finally:
         client.close()
     assert dependabot.warnings == [] and secrets.warnings == []
@@ -88,15 +93,10 @@ def test_alert_datasets_are_exactly_the_expected_ones(fake_github: Factory) -> N
     dependabot, secrets = run_alerts(fake)
     assert dependabot == EXPECTED_DEPENDABOT
     assert secrets == EXPECTED_SECRET_SCANNING
-    assert list(dependabot[0]) == [
-        "repository",
-        "repository_url",
-        "created_at",
-        "severity",
-        "alert_url",
-        "repository_visibility",
-        "repository_archived",
-    ]
+    for name, records in (("dependabot", dependabot), ("secret_scanning", secrets)):
+        schema = json.loads(output_schema_path(f"{name}.schema.json").read_text("utf-8"))
+        jsonschema.Draft202012Validator(schema).validate(records)
+        assert all(list(record) == schema["items"]["required"] for record in records)
     secret_paths = [e.path for e in fake.stats.log if e.route == "secret_scanning_alerts"]
     assert secret_paths and all("hide_secret=true" in path for path in secret_paths)
     assert all("state=open" in path for path in secret_paths)
@@ -145,7 +145,9 @@ def test_feature_off_is_a_failure_not_an_empty_list(
         if collect == "dependabot":
             collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
         else:
-            collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+            collect_secret_scanning(
+                client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
+            )
     message = str(caught.value)
     assert "HTTP 403" in message and feature in message and "permission" in message
     assert f"/orgs/{ORG}/" in message
@@ -174,7 +176,9 @@ def test_alert_for_a_repository_missing_from_the_inventory_names_it(
     client = connected_client(fake, fake.clock)
     inventory = list_repositories(client, ORG)
     with pytest.raises(CollectionError, match=f"{ORG}/vanished-repo") as caught:
-        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+        collect_secret_scanning(
+            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
+        )
     assert CANARY_SECRET not in str(caught.value)
     assert fake.stats.log[-1].path == f"/repos/{ORG}/vanished-repo"  # one targeted lookup
 
@@ -225,11 +229,10 @@ def test_alerts_are_read_one_page_at_a_time(fake_github: Factory) -> None:
     ]
     fake = fake_github(org, clock=run_clock())
     client = connected_client(fake, fake.clock)
-    path = "/orgs/" + ORG + "/dependabot/alerts"
-    alerts = iter_alerts(client, path, {"state": "open", "per_page": 100}, "Dependabot", "read")
+    alerts = list_chain(client, DEPENDABOT, ORG, {})
     before = fake.stats.routes().count("dependabot_alerts")
     first = next(alerts)
-    assert first["number"] >= 1
+    assert first.number >= 1
     assert fake.stats.routes().count("dependabot_alerts") - before == 1
     assert sum(1 for _ in alerts) == 249
     assert fake.stats.routes().count("dependabot_alerts") - before == 3

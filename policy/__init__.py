@@ -1,0 +1,1 @@
+"""Pure judgement over collected facts: no I/O, ``now`` and settings are arguments."""
