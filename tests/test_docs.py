@@ -25,7 +25,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-RUNTIME_PACKAGES = ("github_client", "collectors", "datalogger")
+RUNTIME_PACKAGES = ("github_client", "collectors", "datalogger", "policy")
 
 # The interface's environment variables (spec/interface.md). Some are read by
 # github_client (the key sources) rather than datalogger/config.py: all must

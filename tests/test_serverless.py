@@ -371,7 +371,7 @@ def test_artifact_holds_the_runtime_code_and_its_dependencies(
 ) -> None:
     names = set(_artifact_names(packaged))
     assert {"handler.py", "config.json"} <= names
-    for package_name in ("github_client", "collectors", "datalogger"):
+    for package_name in ("github_client", "collectors", "datalogger", "policy"):
         sources = {
             path.relative_to(service_dir).as_posix()
             for path in (service_dir / package_name).rglob("*.py")

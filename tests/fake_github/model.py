@@ -111,21 +111,20 @@ class User:
 # (non-provider) patterns and the AI-detected ``password`` of GitHub's "Supported
 # secret scanning patterns" page. Written out here independently of the logger's
 # own default, so that a test comparing the two can fail.
-GENERIC_SECRET_TYPES = frozenset(
-    {
-        "ec_private_key",
-        "generic_private_key",
-        "http_basic_authentication_header",
-        "http_bearer_authentication_header",
-        "mongodb_connection_string",
-        "mysql_connection_url",
-        "openssh_private_key",
-        "pgp_private_key",
-        "postgres_connection_string",
-        "rsa_private_key",
-        "password",
-    }
-)
+GENERIC_DISPLAY_NAMES = {
+    "ec_private_key": "EC Private Key",
+    "generic_private_key": "Generic Private Key",
+    "http_basic_authentication_header": "HTTP Basic Authentication Header",
+    "http_bearer_authentication_header": "HTTP Bearer Authentication Header",
+    "mongodb_connection_string": "MongoDB Connection String",
+    "mysql_connection_url": "MySQL Connection URL",
+    "openssh_private_key": "OpenSSH Private Key",
+    "pgp_private_key": "PGP Private Key",
+    "postgres_connection_string": "PostgreSQL Connection String",
+    "rsa_private_key": "RSA Private Key",
+    "password": "Password",
+}
+GENERIC_SECRET_TYPES = frozenset(GENERIC_DISPLAY_NAMES)
 
 # secret_type -> (display name, provider) for the provider patterns the samples use.
 SECRET_PROVIDERS: dict[str, tuple[str, str]] = {
@@ -184,8 +183,8 @@ class SecretScanningAlert:
     secret: str = "ghp_canary"  # GitHub only omits it when hide_secret=true
     secret_type: str = "github_personal_access_token"
     state: str = "open"  # "open", "resolved"
-    # "": GitHub's name for a known type (SECRET_PROVIDERS, or the type's words
-    # for a generic one); None: null.
+    # "": GitHub's name for a known type (SECRET_PROVIDERS or GENERIC_DISPLAY_NAMES,
+    # else the type itself); None: null.
     display_name: str | None = ""
     # "": SECRET_PROVIDERS' provider (None for generic types); None: null.
     provider: str | None = ""
@@ -198,8 +197,8 @@ class SecretScanningAlert:
     def __post_init__(self) -> None:
         known = SECRET_PROVIDERS.get(self.secret_type)
         if self.display_name == "":
-            words = self.secret_type.replace("_", " ")
-            self.display_name = known[0] if known else words.title().replace("Http", "HTTP")
+            generic = GENERIC_DISPLAY_NAMES.get(self.secret_type, self.secret_type)
+            self.display_name = known[0] if known else generic
         if self.provider == "":
             self.provider = known[1] if known else None
 

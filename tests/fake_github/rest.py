@@ -193,6 +193,8 @@ class RestApi:
         self._index_key: tuple[int, int] = (0, -1)
         self._index: dict[str, Repository] = {}
         self._by_id: dict[str, Repository] = {}
+        # True: send each secret despite hide_secret=true (Faults.hostile "leak_secret").
+        self.leaks_secret: Callable[[], bool] = lambda: False
 
     # -- lookups -------------------------------------------------------
 
@@ -512,6 +514,7 @@ class RestApi:
     def secret_scanning_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
         """Page numbers by default (``page=``); cursors once ``after=``/``before=`` is sent."""
         hide = request.params.get("hide_secret", "false").lower() == "true"
+        hide = hide and not self.leaks_secret()
         alerts = secret_types_filter(
             request, self.org.secret_scanning_alerts, self.org.secret_type_adds_to_defaults
         )
