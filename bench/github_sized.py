@@ -1,7 +1,7 @@
 """Alert objects padded to the size GitHub really sends (``--github-sized-alerts``).
 
-The fake's alert objects carry only the fields the logger reads (about 1.3 kB
-of JSON). GitHub's carry the whole advisory (description, CVSS, CWEs,
+The fake's alert objects carry the fields the logger reads and a few more
+(1-2.5 kB of JSON). GitHub's carry the whole advisory (description, CVSS, CWEs,
 references, vulnerable ranges) and a ~45-field repository object with its
 owner, about 6-8 kB. The counting proxy can pad every alert it forwards with
 fields of that shape and size, so that the benchmark measures the handler's

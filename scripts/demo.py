@@ -102,9 +102,11 @@ def _dependabot_line(alerts: Sequence[Mapping[str, Any]]) -> str:
 def _secret_scanning_line(alerts: Sequence[Mapping[str, Any]]) -> str:
     repositories = sorted({alert["repository"] for alert in alerts})
     archived = sum(1 for alert in alerts if alert.get("repository_archived"))
+    live = sum(1 for alert in alerts if alert.get("validity") == "active")
     return (
         f"{len(alerts)} in {_repositories(len(repositories))} "
-        f"({', '.join(repositories) or 'none'}; {archived} in archived ones)"
+        f"({', '.join(repositories) or 'none'}; {archived} in archived ones; "
+        f"{live} still live)"
     )
 
 

@@ -46,7 +46,12 @@ def repo(name: str, *failing: str) -> dict[str, Any]:
     }
 
 
-def alert(repository: str, severity: str | None = None, archived: bool = False) -> dict[str, Any]:
+def alert(
+    repository: str,
+    severity: str | None = None,
+    archived: bool = False,
+    validity: str | None = None,
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "repository": repository,
         "repository_url": f"https://github.com/acme/{repository}",
@@ -56,6 +61,8 @@ def alert(repository: str, severity: str | None = None, archived: bool = False) 
     }
     if severity:
         record["severity"] = severity
+    if validity:
+        record["validity"] = validity
     return record
 
 
@@ -104,7 +111,7 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
             repo("tool", "readme_missing", "inactive"),
         ],
         dependabot=[alert("api", "critical"), alert("api", "critical"), alert("web", "low")],
-        secret_scanning=[alert("web"), alert("old", archived=True)],
+        secret_scanning=[alert("web"), alert("old", archived=True, validity="active")],
     )
 
     text = demo.summarise(output)
@@ -120,7 +127,7 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
     assert worst[2].split()[:2] == ["api", "1"]
     assert not any(line.split()[0] == "docs" for line in worst[:3])
     assert "3 in 2 repositories (critical 2, high 0, medium 0, low 1)" in text
-    assert "2 in 2 repositories (old, web; 1 in archived ones)" in text
+    assert "2 in 2 repositories (old, web; 1 in archived ones; 1 still live)" in text
     assert "42 REST, 7 GraphQL (19 points), 1 retries" in text
     assert "  repositories.json" in text
 
