@@ -1,6 +1,7 @@
 """What GitHub says about a repository and the people behind it, before any judgement.
 
-The collectors fill these dataclasses; :mod:`collectors.policy` judges them.
+The collectors fill these dataclasses; :mod:`collectors.policy` judges the
+repository facts and :mod:`policy.alerts` the alert facts.
 Nothing here is derived from a check: a field holds what GitHub answered, and
 ``None`` where GitHub would not say.
 """
