@@ -38,7 +38,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from collectors.errors import CollectionError, FeatureUnavailableError
+from collectors.errors import CollectionError, FeatureUnavailableError, UnexpectedAnswerError
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
 from collectors.inventory import RepoListing, listing_from_rest
 from collectors.shapes import (
@@ -63,6 +63,8 @@ Filters = Mapping[str, ParamValue]
 # Asks GitHub to leave the secret value out of every secret scanning alert.
 HIDE_VALUES_PARAMETER = "hide_secret"
 PER_PAGE = 100
+# GitHub's advisory severities (the REST description's enum).
+SEVERITIES = ("critical", "high", "medium", "low")
 
 
 # --------------------------------------------------------------------------- one alert
@@ -76,6 +78,12 @@ def dependabot_facts(alert: Mapping[str, Any], where: str) -> DependabotAlertFac
     advisory = field_object(alert, "security_advisory", where)
     dependency = optional_object(alert, "dependency", where)
     package = optional_object(dependency, "package", where)
+    severity = field_str(advisory, "severity", where)
+    if severity not in SEVERITIES:
+        raise UnexpectedAnswerError(
+            f"{where}: severity {severity!r} is none of GitHub's {', '.join(SEVERITIES)}; "
+            "the collection stops rather than guess its threshold"
+        )
     return DependabotAlertFacts(
         number=field_int(alert, "number", where),
         html_url=html_url,
@@ -83,7 +91,7 @@ def dependabot_facts(alert: Mapping[str, Any], where: str) -> DependabotAlertFac
         created_at=field_str(alert, "created_at", where),
         repository=field_str(repository, "name", where),
         repository_url=field_str(repository, "html_url", where),
-        severity=field_str(advisory, "severity", where),
+        severity=severity,
         ghsa_id=optional_str(advisory, "ghsa_id", where),
         cve_id=optional_str(advisory, "cve_id", where),
         summary=optional_str(advisory, "summary", where),

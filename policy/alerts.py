@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from collectors.errors import UnexpectedAnswerError
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
 
 OPEN: Final = "open"
@@ -58,25 +57,15 @@ def overdue(state: str, created_at: str, threshold_days: int, now: datetime) -> 
     return Overdue(age_days=age, days_overdue=age - threshold_days)
 
 
-def dependabot_threshold(severity: str, thresholds: Mapping[str, int], where: str) -> int:
-    """The threshold in days for ``severity``; an unknown severity is GitHub's surprise."""
-    try:
-        return thresholds[severity]
-    except KeyError:
-        raise UnexpectedAnswerError(
-            f"{where}: severity {severity!r} has no threshold in dependabot_thresholds "
-            f"(known: {', '.join(sorted(thresholds))})"
-        ) from None
-
-
 def dependabot_overdue(
     alert: DependabotAlertFacts, thresholds: Mapping[str, int], now: datetime
 ) -> Overdue | None:
-    """Open and older than its severity's threshold."""
-    if alert.state != OPEN:
-        return None
-    threshold = dependabot_threshold(alert.severity, thresholds, f"alert {alert.html_url}")
-    return overdue(alert.state, alert.created_at, threshold, now)
+    """Open and older than its severity's threshold.
+
+    The collector admits only GitHub's four severities, and the configuration
+    has a threshold for each.
+    """
+    return overdue(alert.state, alert.created_at, thresholds[alert.severity], now)
 
 
 def secret_scanning_overdue(

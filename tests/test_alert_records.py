@@ -230,6 +230,7 @@ def test_a_secret_scanning_field_github_omits_is_null(field: str, how: str) -> N
         (replaced(DEPENDABOT, "number", "2"), "'number'"),
         (replaced(DEPENDABOT, "security_advisory.epss.percentage", "high"), "'percentage'"),
         (replaced(DEPENDABOT, "dependency.scope", 1), "'scope'"),
+        (replaced(DEPENDABOT, "security_advisory.severity", "moderate"), "'moderate' is none"),
     ],
 )
 def test_a_wrong_dependabot_alert_names_the_alert(alert: dict[str, Any], message: str) -> None:

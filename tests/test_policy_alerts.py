@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.errors import UnexpectedAnswerError
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
 from policy.alerts import (
     Overdue,
@@ -115,13 +114,6 @@ def test_dependabot_threshold_by_severity(
 ) -> None:
     alert = dataclasses.replace(DEPENDABOT, severity=severity, state=state)
     assert dependabot_overdue(alert, THRESHOLDS, NOW) == expected
-
-
-def test_a_severity_without_threshold_names_the_alert() -> None:
-    alert = dataclasses.replace(DEPENDABOT, severity="moderate")
-    with pytest.raises(UnexpectedAnswerError, match="'moderate' has no threshold") as caught:
-        dependabot_overdue(alert, THRESHOLDS, NOW)
-    assert "dependabot/3" in str(caught.value)
 
 
 SECRET = SecretScanningAlertFacts(
