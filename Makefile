@@ -2,9 +2,9 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTHON3 ?= python3
-RUNTIME := handler.py github_client collectors datalogger policy
+RUNTIME := handler.py organisations_handler.py github_client collectors datalogger policy
 
-.PHONY: setup test lint unit docs demo bench clean
+.PHONY: setup test lint unit docs demo fan-out bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -36,6 +36,10 @@ docs: $(VENV)/.installed
 ## A first run on a built-in sample organisation: no GitHub App, no AWS account.
 demo: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(PY) scripts/demo.py
+
+## Many organisations on the local machine: the state machine's steps in-process (not Step Functions).
+fan-out: $(VENV)/.installed
+	$(PY) scripts/fan_out.py $(FAN_OUT_ARGS)
 
 ## Requests, wall time and memory at organisation scale (N=2000 by default).
 bench: $(VENV)/.installed

@@ -40,12 +40,11 @@ from datalogger.summary import ApiUsage, CollectionOutcome, build_summary
 from datalogger.writers import (
     DATASET_FILES,
     SUMMARY_FILE,
-    LocalWriter,
     S3Client,
-    S3Writer,
     Writer,
     dataset_bytes,
     json_bytes,
+    make_writer,
 )
 from github_client import SYSTEM_CLOCK, Clock, GitHubClient, load_private_key
 from github_client.errors import (
@@ -342,7 +341,7 @@ def _bootstrap_log_level(env: Mapping[str, str]) -> str:
 
 
 def _start_logging(config: RunConfig, services: Services) -> None:
-    local_dir = config.output_dir if config.show_log_locally else None
+    local_dir = config.local_dir if config.show_log_locally else None
     configure_logging(config.log_level, local_dir=local_dir, stream=services.log_stream)
     append_invocation_keys(org=config.org)
     if config.ignored_event_keys:
@@ -354,6 +353,7 @@ def _start_logging(config: RunConfig, services: Services) -> None:
             "write_to_s3": config.write_to_s3,
             "thread_count": config.thread_count,
             "key_source": config.key_source,
+            "output_prefix": config.output_prefix,
         },
     )
     logger.debug(
@@ -374,9 +374,7 @@ def _start_logging(config: RunConfig, services: Services) -> None:
 
 
 def _writer(config: RunConfig, started_at: datetime, services: Services) -> Writer:
-    if config.write_to_s3 and config.s3_bucket:
-        return S3Writer(config.s3_bucket, started_at.date(), services.s3_client)
-    return LocalWriter(config.output_dir)
+    return make_writer(config, started_at, services.s3_client)
 
 
 def _all_failed(config: RunConfig, reason: str) -> dict[str, CollectionOutcome]:

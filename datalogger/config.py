@@ -34,7 +34,10 @@ COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
 SEVERITIES = ("critical", "high", "medium", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 KEY_SOURCES = ("GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE", "AWS_SECRET_NAME")
-EVENT_KEYS = ("org", "write_to_s3", "collections")
+EVENT_KEYS = ("org", "write_to_s3", "collections", "output_prefix")
+# output_prefix: letters, digits and ._-/ only (interface.md "Entry point").
+_PREFIX_CHARACTERS = re.compile(r"^[A-Za-z0-9._/-]*$")
+MAX_OUTPUT_PREFIX = 200
 
 # features.<flag> -> collection name used in outputs and the run summary
 FEATURE_OF_COLLECTION = dict(
@@ -83,6 +86,7 @@ MAX_GENERIC_TYPES = 100
 _SECRET_TYPE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+ORG_LOGIN_PATTERN = _ORG_LOGIN
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TRUE = ("true", "1", "yes")
@@ -111,6 +115,13 @@ class RunConfig:
     signed_commit_number: int
     ignored_event_keys: tuple[str, ...] = ()
     secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
+    # Put before every key and local path the run writes or reads ("" = the root).
+    output_prefix: str = ""
+
+    @property
+    def local_dir(self) -> Path:
+        """Where this run's local files go: ``OUTPUT_DIR/<output_prefix>``."""
+        return self.output_dir / self.output_prefix
 
     def enabled(self, collection: str) -> bool:
         """Whether ``collection`` runs in this invocation."""
@@ -515,6 +526,7 @@ class EventOverrides:
     write_to_s3: bool | None = None
     collections: tuple[str, ...] | None = None
     ignored_keys: tuple[str, ...] = ()
+    output_prefix: str | None = None
 
 
 def _event_error(key: str, problem: str, fix: str) -> ConfigError:
@@ -546,6 +558,7 @@ def parse_event(event: object) -> EventOverrides:
         write_to_s3=write,
         collections=_event_collections(event.get("collections")),
         ignored_keys=ignored,
+        output_prefix=parse_output_prefix(event.get("output_prefix")),
     )
 
 
@@ -559,6 +572,36 @@ def _event_collections(value: object) -> tuple[str, ...] | None:
         if item not in COLLECTIONS:
             raise _event_error("collections", f"names an unknown collection {_shown(item)}", fix)
     return tuple(name for name in COLLECTIONS if name in value)
+
+
+def parse_output_prefix(value: object) -> str | None:
+    """The event's ``output_prefix``, validated; None when absent.
+
+    A prefix is a relative key and path: letters, digits and ``._-/``, ending
+    in ``/``, without ``..``, a leading ``/`` or an empty segment, so that it
+    can never reach outside the bucket's or OUTPUT_DIR's tree.
+    """
+    if value is None:
+        return None
+    key = "output_prefix"
+    fix = 'Use letters, digits and . _ - / only, ending in "/", e.g. "orgs/acme/".'
+    if not isinstance(value, str):
+        raise _event_error(key, f"must be a string, got {_type_name(value)}", fix)
+    shown = _shown(value)
+    if ".." in value:
+        raise _event_error(key, f'{shown} contains ".."', fix)
+    if value.startswith("/"):
+        raise _event_error(key, f'{shown} starts with "/"', fix)
+    if not _PREFIX_CHARACTERS.fullmatch(value):
+        problem = f"{shown} contains characters outside letters, digits and ._-/"
+        raise _event_error(key, problem, fix)
+    if not value.endswith("/"):
+        raise _event_error(key, f'{shown} does not end with "/"', fix)
+    if "//" in value:
+        raise _event_error(key, f"{shown} has an empty path segment", fix)
+    if len(value) > MAX_OUTPUT_PREFIX:
+        raise _event_error(key, f"is longer than {MAX_OUTPUT_PREFIX} characters", fix)
+    return value
 
 
 # --------------------------------------------------------------------------- assembly
@@ -615,6 +658,27 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         inactivity_threshold=file_config.inactivity_threshold,
         signed_commit_number=file_config.signed_commit_number,
         ignored_event_keys=overrides.ignored_keys,
+        output_prefix=overrides.output_prefix or "",
+    )
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """What the steps that act as the App itself need (no organisation, no config file)."""
+
+    app_client_id: str
+    key_source: str
+    api_url: str
+    log_level: str
+
+
+def load_app_settings(env: Mapping[str, str]) -> AppSettings:
+    """The App's client ID, key source, API URL and log level; ConfigError when invalid."""
+    return AppSettings(
+        app_client_id=_env_client_id(env),
+        key_source=_env_key_source(env),
+        api_url=_env_api_url(env),
+        log_level=_env_log_level(env),
     )
 
 

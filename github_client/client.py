@@ -197,7 +197,20 @@ class GitHubClient:
         is not a JSON list, or a ``Link`` header that cannot be read, is retried
         a little and then raises :class:`ResponseFormatError`.
         """
-        url: str | None = self._api.target(path, params)
+        return self._paginate(self._api.target(path, params), app_auth=False)
+
+    def paginate_as_app(self, path: str, params: Params | None = None) -> Iterator[Any]:
+        """Every item of a listing GitHub serves to the App itself (App JWT), e.g.
+        ``GET /app/installations``. A rejected JWT raises :class:`AppAuthError`."""
+        try:
+            yield from self._paginate(self._api.target(path, params), app_auth=True)
+        except HTTPStatusError as exc:
+            if exc.status == 401:
+                raise self._app_error(exc) from None
+            raise
+
+    def _paginate(self, first: str, *, app_auth: bool) -> Iterator[Any]:
+        url: str | None = first
         seen: set[str] = set()
         while url is not None:
             if url in seen:
@@ -208,7 +221,7 @@ class GitHubClient:
                     'Link rel="next" points back to a page already read',
                 )
             seen.add(url)
-            response = self._execute(_Call("GET", url, expect_list=True))
+            response = self._execute(_Call("GET", url, app_auth=app_auth, expect_list=True))
             yield from list_items(response.data) or []
             url = next_link(response)
 

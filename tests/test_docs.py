@@ -44,7 +44,7 @@ SPEC_ENV_VARS = (
     "THREAD_COUNT",
     "LOG_LEVEL",
 )
-SPEC_EVENT_KEYS = ("org", "write_to_s3", "collections")
+SPEC_EVENT_KEYS = ("org", "write_to_s3", "collections", "output_prefix")
 
 BUILTIN_EXCEPTIONS = frozenset(
     name
@@ -60,7 +60,9 @@ ENV_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 
 def runtime_sources() -> list[Path]:
     """handler.py and every module of the runtime packages."""
-    files = [ROOT / "handler.py"] if (ROOT / "handler.py").exists() else []
+    files = [
+        path for path in (ROOT / "handler.py", ROOT / "organisations_handler.py") if path.exists()
+    ]
     for package in RUNTIME_PACKAGES:
         files.extend(sorted((ROOT / package).rglob("*.py")))
     return files

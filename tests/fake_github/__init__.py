@@ -42,6 +42,10 @@ keeps a ``log`` of ``(method, route, path, status)``. Control routes, not
 counted: ``GET /_fake/stats``, ``POST /_fake/reset_stats``,
 ``POST /_fake/expire_tokens``, ``POST /_fake/faults`` (JSON of Faults fields).
 
+Several installations of one App behind one address (``GET /app/installations``,
+each organisation with its own tokens and rate limits): ``FakeGitHubApp`` in
+``app.py``.
+
 Out of process: ``python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N]
 --port 0 --key-file PATH [--latency-ms 50]`` prints one JSON line
 ``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM.

@@ -587,11 +587,15 @@ class FakeGitHub:
         return FakeResponse(200, current)
 
 
+class _Answers(Protocol):
+    def handle(self, request: FakeRequest) -> FakeResponse: ...
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     allow_reuse_address = True
-    fake: FakeGitHub
+    fake: _Answers  # a FakeGitHub, or the several-installation front (app.py)
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._connections: set[socket.socket] = set()
