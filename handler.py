@@ -6,7 +6,7 @@ enabled collections concurrently -> datasets -> run summary (last).
 ``handler(event, context)`` is what Lambda calls; :func:`run` is the same with
 its dependencies (environment, clock, AWS clients, log stream) injectable for
 tests. ``python -m handler`` runs one collection locally: exit status 0 on
-success, 1 when the run failed, 2 on a configuration error.
+success, 1 when the run failed, 2 when it could not start (``--help``: usage).
 """
 
 from __future__ import annotations
@@ -26,6 +26,14 @@ from collectors.errors import CollectionError
 from collectors.inventory import RepoListing, list_repositories
 from collectors.repositories import RepositorySettings, collect_repositories
 from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
+from datalogger.cli import (
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_SETUP_ERROR,
+    invoked_locally,
+    parse_command_line,
+    short_cause,
+)
 from datalogger.config import LOG_LEVELS, RunConfig, load_config
 from datalogger.deadline import Deadline
 from datalogger.errors import ConfigError, RunFailed, WriteError
@@ -120,8 +128,17 @@ class Services:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda entry point: run once with the process environment."""
-    return run(event, context, Services(env=os.environ))
+    """Lambda entry point: run once with the process environment.
+
+    Under ``serverless invoke local`` a failure ends the process with one line
+    naming the cause (exit status 1) instead of a traceback.
+    """
+    try:
+        return run(event, context, Services(env=os.environ))
+    except Exception as err:
+        if invoked_locally(context):
+            raise SystemExit(short_cause(err)) from None
+        raise
 
 
 def run(event: Any, context: Any, services: Services) -> dict[str, Any]:
@@ -144,18 +161,19 @@ def run(event: Any, context: Any, services: Services) -> dict[str, Any]:
         close_logging()
 
 
-def main() -> int:
-    """``python -m handler``: one local run; 0 ok, 1 run failed, 2 configuration error.
+def main(argv: list[str] | None = None) -> int:
+    """``python -m handler``: one local run; 0 ok, 1 run failed, 2 could not start.
 
-    Every outcome is already logged by :func:`run`; nothing else is printed.
+    Every outcome is logged by :func:`run`; a failure adds its cause as the last
+    line on standard error. ``--help`` prints the usage.
     """
+    parse_command_line(argv)
     try:
         handler({}, None)
-    except ConfigError:
-        return 2
-    except Exception:  # noqa: BLE001 - the process boundary: the exit status is the report
-        return 1
-    return 0
+    except Exception as err:  # noqa: BLE001 - the process boundary: the exit status is the report
+        sys.stderr.write(short_cause(err) + "\n")
+        return EXIT_SETUP_ERROR if isinstance(err, SETUP_ERRORS) else EXIT_RUN_FAILED
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- the run

@@ -9,9 +9,10 @@ private key variables are never read here beyond "is it set", and never echoed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -205,8 +206,17 @@ def _check_keys(
     expected: tuple[str, ...],
     optional: tuple[str, ...] = (),
 ) -> None:
-    """Every expected key present and no unknown (misspelled) key."""
+    """No unknown (misspelt) key, then every expected key present (``optional`` may be
+    left out).
+
+    Unknown keys are reported first: a misspelt key is also a missing one, and
+    the misspelling is what the operator has to fix.
+    """
     known = expected + optional
+    for key in obj:
+        if key not in known:
+            missing = [k for k in known if k not in obj]
+            raise _unknown_key_error(path, prefix, key, missing, known)
     for key in expected:
         if key not in obj:
             raise _file_error(
@@ -215,14 +225,34 @@ def _check_keys(
                 "is missing",
                 "Add it (see the shipped config.json for its meaning and default).",
             )
-    for key in obj:
-        if key not in known:
-            raise _file_error(
-                path,
-                f"{prefix}{key}",
-                "is not a known setting",
-                f"Remove it or fix its spelling; known keys: {', '.join(known)}.",
-            )
+
+
+def _unknown_key_error(
+    path: Path, prefix: str, key: str, missing: list[str], known: tuple[str, ...]
+) -> ConfigError:
+    """'not a known setting', with the closest known key when one is close enough."""
+    misspelt = close_match(key, missing)
+    duplicate = None if misspelt else close_match(key, known)
+    if misspelt is not None:
+        problem, fix = (
+            f"is not a known setting (did you mean '{prefix}{misspelt}'?)",
+            (f"Fix its spelling: rename it to '{misspelt}'."),
+        )
+    elif duplicate is not None:
+        problem, fix = (
+            f"is not a known setting (did you mean '{prefix}{duplicate}'?)",
+            (f"Remove it: '{prefix}{duplicate}' is already set."),
+        )
+    else:
+        problem = "is not a known setting"
+        fix = f"Remove it or fix its spelling; known keys: {', '.join(known)}."
+    return _file_error(path, f"{prefix}{key}", problem, fix)
+
+
+def close_match(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate ``word`` is most probably a misspelling of, if any (difflib)."""
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 # --------------------------------------------------------------------------- config.json
@@ -325,10 +355,12 @@ def _thresholds(value: object, path: Path) -> Mapping[str, int]:
     obj = _require_object(value, path, key, SEVERITIES)
     for severity in obj:
         if severity not in SEVERITIES:
+            match = close_match(severity.lower(), [s for s in SEVERITIES if s not in obj])
+            meant = f" (did you mean '{key}.{match}'?)" if match else ""
             raise _file_error(
                 path,
                 f"{key}.{severity}",
-                "is not a Dependabot severity",
+                f"is not a Dependabot severity{meant}",
                 f"Use only {', '.join(SEVERITIES)} (lower case).",
             )
     for severity in SEVERITIES:

@@ -59,11 +59,12 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 45.0
 #: A single rate-limit wait longer than this is not attempted (GitHub's windows are 1 h).
 MAX_LIMIT_WAIT = 3600.0 + 120.0
-#: Connection failures (request never sent) are retried at once by urllib3; read
-#: errors and timeouts come back to our loop, which backs off on the injected clock.
+#: urllib3 retries nothing itself (redirects aside): connection failures, read
+#: errors and timeouts come back to our loop, which logs, counts and backs off on
+#: the injected clock (a host that cannot be reached at all: 3 attempts, <= 3 s).
 _TRANSPORT_RETRY = Retry(
     total=None,
-    connect=2,
+    connect=0,
     read=0,
     redirect=3,
     status=0,
@@ -347,7 +348,8 @@ class GitHubClient:
                 preload_content=True,
             )
         except urllib3.exceptions.HTTPError as exc:
-            return _Outcome(Verdict.TRANSPORT, None, describe_transport_error(exc), exc)
+            verdict = Verdict.UNREACHABLE if is_unreachable(exc) else Verdict.TRANSPORT
+            return _Outcome(verdict, None, describe_transport_error(exc), exc)
         data, problem = decode_json(raw.data)
         response = Response(raw.status, raw.headers, data, call.url)
         self._note_rate_limit(call, response)
@@ -458,7 +460,7 @@ class GitHubClient:
             raise RateLimitExceeded(
                 call.method,
                 call.path,
-                kind=f"{call.bucket} rate limit",
+                kind="GraphQL rate limit" if call.graphql else "REST rate limit",
                 status=None,
                 wait_seconds=pause,
                 reset_at=self._clock.time() + pause,
@@ -510,7 +512,7 @@ class GitHubClient:
             return ServerError(
                 call.method, call.path, None, outcome.problem, hint=hint, attempts=attempts
             )
-        if verdict is Verdict.TRANSPORT:
+        if verdict in (Verdict.TRANSPORT, Verdict.UNREACHABLE):
             # No connection at all (refused, DNS, reset): a smaller query would not help.
             return TransportError(call.method, call.path, outcome.problem, attempts=attempts)
         response = outcome.response
@@ -628,6 +630,14 @@ def is_read_timeout(exc: BaseException | None) -> bool:
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     return isinstance(exc, urllib3.exceptions.ReadTimeoutError)
+
+
+def is_unreachable(exc: BaseException | None) -> bool:
+    """Whether no connection could be opened at all (refused, DNS, connect timeout)."""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    # NewConnectionError and NameResolutionError subclass ConnectTimeoutError.
+    return isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
 
 
 def describe_transport_error(exc: urllib3.exceptions.HTTPError) -> str:

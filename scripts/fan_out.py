@@ -73,8 +73,14 @@ def run(output_dir: Path, dependabot_off: str | None) -> int:
                 status = 0
             except organisations_handler.OrganisationsFailed:
                 status = 1
+        contracts = [fake.contract, *(org_fake.contract for org_fake in fake.fakes.values())]
+        violations = [violation for contract in contracts for violation in contract.violations]
     print(summarise(output_dir))
     print(f"Log: {log_path}")
+    if violations:  # the fake checks every REST call against GitHub's REST description
+        print("The fake GitHub saw calls its REST description does not allow:")
+        print("\n".join(f"  {violation}" for violation in violations))
+        return 1
     return status
 
 

@@ -13,11 +13,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -424,7 +426,7 @@ def sample_fake() -> Iterator[FakeGitHub]:
 
 
 def invoke_local(
-    service_dir: Path, fake: FakeGitHub, tmp_path: Path
+    service_dir: Path, fake: FakeGitHub, tmp_path: Path, **env: str
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     key_file = tmp_path / "app-key.pem"
     key_file.write_text(fake.private_key_pem)
@@ -445,6 +447,7 @@ def invoke_local(
             "GITHUB_APP_PRIVATE_KEY_FILE": str(key_file),
             "WRITE_TO_S3": "false",
             "OUTPUT_DIR": str(output_dir),
+            **env,
         },
     )
     return result, output_dir
@@ -856,3 +859,117 @@ def test_layout_refuses_a_bad_orgs_list(value: str) -> None:
         "Pass --param=orgs='*' for every organisation where the App is installed, "
         "or logins like --param=orgs=acme,globex."
     )
+
+
+# --- first contact: deploy guard, quiet local output ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (
+            [],
+            "Missing deployment parameters org and appClientId: the function would have no "
+            "GITHUB_ORG and GITHUB_APP_CLIENT_ID and every run would fail. Deploy with "
+            "--param=org=<organisation login> --param=appClientId=<GitHub App client ID> "
+            '(see README, "Deploy").',
+        ),
+        (
+            ["--param=appClientId=Iv1.0123456789abcdef"],
+            "Missing deployment parameter org: the function would have no GITHUB_ORG and every "
+            'run would fail. Deploy with --param=org=<organisation login> (see README, "Deploy").',
+        ),
+        (
+            ["--param=orgs=acme,globex"],  # many organisations: each run's org is in its event
+            "Missing deployment parameter appClientId: the function would have no "
+            "GITHUB_APP_CLIENT_ID and every run would fail. Deploy with "
+            '--param=appClientId=<GitHub App client ID> (see README, "Deploy").',
+        ),
+    ],
+    ids=["no-params", "no-org", "orgs-without-app"],
+)
+def test_deploy_without_org_stops_before_anything_is_built_or_sent(
+    service_dir: Path, params: list[str], expected: str
+) -> None:
+    """No AWS credentials at all: the guard answers before any AWS call would fail."""
+    result = run_serverless(service_dir, "deploy", "--stage", "guard", *params, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == expected
+    assert "Packaging" not in result.stdout + result.stderr  # stopped before the build
+
+
+def _log_objects(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith('{"level"')]
+
+
+def test_invoke_local_prints_each_log_event_once_as_one_json_line(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """The log file (show_log_locally) has every event once: stdout has the same lines."""
+    config = json.loads((REPO_ROOT / "config.json").read_text())
+    config["features"]["show_log_locally"] = True
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    result, output_dir = invoke_local(
+        service_dir, sample_fake, tmp_path, CONFIG_PATH=str(config_path)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    logged = (output_dir / "data_logger.log").read_text().splitlines()
+    assert len(logged) >= 5
+    stdout_lines = [line for line in result.stdout.splitlines() if line.strip()]
+    printed = [line for line in stdout_lines if line.startswith('{"level"')]
+    assert printed == logged  # the same lines, once each, in order
+    assert not [line for line in stdout_lines if line.startswith(("INFO:", "WARNING:", "ERROR:"))]
+    assert result.stderr.strip() == ""
+    # After the log lines, the wrapper prints the returned summary (indented JSON).
+    tail = "\n".join(stdout_lines[len(printed) :])
+    assert json.loads(tail)["status"] == "succeeded"
+
+
+def _all_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return (result.stdout + result.stderr).splitlines()
+
+
+def test_a_run_that_cannot_start_prints_a_few_lines_ending_in_its_cause(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-key.pem"
+    result, output_dir = invoke_local(
+        service_dir, sample_fake, tmp_path, GITHUB_APP_PRIVATE_KEY_FILE=str(missing)
+    )
+    assert result.returncode == 1
+    assert len(_all_lines(result)) < 15, result.stdout + result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        f"The data logger run failed: Cannot read the GitHub App private key from file {missing} "
+        "(GITHUB_APP_PRIVATE_KEY_FILE): No such file or directory. Check the path and the "
+        "file's permissions."
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "    at " not in result.stdout + result.stderr  # no Node stack
+    (event,) = [e for e in _log_objects(result.stdout) if e["level"] == "ERROR"]
+    assert event["message"] == "run stopped before collecting"
+    assert not (output_dir / "run_summary.json").exists()
+
+
+def test_a_network_failure_arrives_in_seconds_and_ends_in_its_cause(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    result, output_dir = invoke_local(service_dir, sample_fake, tmp_path, GITHUB_API_URL=closed)
+    assert result.returncode == 1
+    lines = _all_lines(result)
+    assert len(lines) < 15, result.stdout + result.stderr
+    assert not [line for line in lines if "Retrying (Retry(" in line]
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "The data logger run failed: dependabot, repositories, secret_scanning failed: GitHub "
+        "App authentication failed: GET /orgs/acme-demo/installation failed without a complete "
+        "HTTP answer after 3 attempt(s): NewConnectionError. Check network access to the GitHub "
+        "API (GITHUB_API_URL). (see run_summary.json)"
+    )
+    summary = json.loads((output_dir / "run_summary.json").read_text())
+    assert summary["status"] == "failed"
+    started = datetime.fromisoformat(summary["started_at"])
+    finished = datetime.fromisoformat(summary["finished_at"])
+    assert (finished - started).total_seconds() < 6  # 3 attempts, at most 3 s of backoff

@@ -1,12 +1,13 @@
 """Serve a fake GitHub out of process (benchmark, demo).
 
     python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N] --port 0 \\
-        --key-file PATH [--latency-ms 50]
+        --key-file PATH [--latency-ms 50] [--sparse omit|null]
 
 Loads the Organization from a zero- or one-argument factory, writes the App's
 private key to PATH (mode 0600), prints ONE JSON line
 ``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM or
-SIGINT. ``GET /_fake/stats`` returns the request counters as JSON.
+SIGINT. ``GET /_fake/stats`` returns the request counters as JSON, and
+``GET /_fake/contract`` what broke GitHub's REST description (see openapi.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from tests.fake_github.faults import Faults
 from tests.fake_github.model import Organization
 from tests.fake_github.server import FakeGitHub
+from tests.fake_github.sparse import MODES
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -39,6 +41,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-concurrency", type=int, default=None)
     parser.add_argument("--rest-budget", type=int, default=5000)
     parser.add_argument("--graphql-budget", type=int, default=5000)
+    parser.add_argument(
+        "--sparse", choices=MODES, default=None, help="thin REST answers (see sparse.py)"
+    )
     return parser.parse_args(argv)
 
 
@@ -73,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         rest_budget=args.rest_budget,
         graphql_budget=args.graphql_budget,
     )
-    fake = FakeGitHub(org, client_id=args.client_id, app_id=args.app_id, faults=faults)
+    fake = FakeGitHub(
+        org, client_id=args.client_id, app_id=args.app_id, faults=faults, sparse=args.sparse
+    )
     write_key(args.key_file, fake.private_key_pem)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -11,7 +11,7 @@ organisation it concerns:
   ``Link`` header): every installation of the App, as GitHub's REST
   description ("List installations for the authenticated app") shapes them:
   ``id``, ``account`` (``login``, ``id``, ``type``), ``target_type``,
-  ``target_id``, ``app_id``, ``client_id``, ``permissions``,
+  ``target_id``, ``app_id``, ``permissions``,
   ``suspended_at``... Organisation installations, user installations (listed
   only: nothing else is served for a user) and suspended organisation
   installations (listed only, ``suspended_at`` set).
@@ -41,7 +41,9 @@ from tests.fake_github.faults import Faults
 from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
 from tests.fake_github.keys import app_private_key_pem, public_key_pem
 from tests.fake_github.model import Organization
-from tests.fake_github.rest import API, WEB, page_numbered
+from tests.fake_github.openapi import RestContract
+from tests.fake_github.rest import WEB, page_numbered
+from tests.fake_github.rest_urls import user_fields
 from tests.fake_github.server import MSG_USER_AGENT, Clock, FakeGitHub, _Handler, _Server
 
 DOCS_LIST_INSTALLATIONS = (
@@ -113,6 +115,9 @@ class FakeGitHubApp:
         )
         self._lock = threading.Lock()
         self.requests: list[tuple[str, str, int]] = []  # (method, target, status)
+        # The front's own route is checked against GitHub's REST description, as
+        # each organisation's fake checks the rest (openapi.py).
+        self.contract = RestContract()
         self._host = "127.0.0.1"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -200,10 +205,15 @@ class FakeGitHubApp:
             self._jwt.verify(request.header("authorization"))
         except AuthFailure as failure:
             return error_response(failure.status, failure.message, DOCS_LIST_INSTALLATIONS)
+        rejected = self.contract.check_request(request)
+        if rejected is not None:
+            return rejected
         items = [self._org_installation(request, fake) for fake in self.fakes.values()]
         items += [self._listed_installation(request, account) for account in self.listed]
         items.sort(key=lambda item: int(item["id"]))
-        return page_numbered(request, items, "/app/installations")
+        return self.contract.check_response(
+            request, page_numbered(request, items, "/app/installations")
+        )
 
     def _installation(
         self, request: FakeRequest, installation_id: int, account: dict[str, Any]
@@ -217,7 +227,6 @@ class FakeGitHubApp:
             "repositories_url": f"{base}/installation/repositories",
             "html_url": f"{WEB}/settings/installations/{installation_id}",
             "app_id": self.app_id,
-            "client_id": self.client_id,
             "app_slug": "policy-data-logger",
             "target_id": account["id"],
             "target_type": account["type"],
@@ -238,17 +247,11 @@ class FakeGitHubApp:
         return item
 
     def _listed_installation(self, request: FakeRequest, account: ListedAccount) -> dict[str, Any]:
-        owner = {
-            "login": account.login,
-            "id": account.id,
-            "type": account.type,
-            "url": f"{API}/users/{account.login}",
-            "html_url": f"{WEB}/{account.login}",
-        }
+        owner = user_fields(account.login, account.id, account.type)
         item = self._installation(request, account.installation_id, owner)
         if account.suspended:
             item["suspended_at"] = SUSPENDED_AT
-            item["suspended_by"] = {"login": "admin", "id": 1, "type": "User"}
+            item["suspended_by"] = user_fields("admin", 1, "User")
         return item
 
 

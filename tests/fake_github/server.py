@@ -38,6 +38,7 @@ from tests.fake_github.graphql_exec import GraphQLEngine, RateLimitInfo
 from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
 from tests.fake_github.keys import app_private_key_pem, public_key_pem
 from tests.fake_github.model import Organization
+from tests.fake_github.openapi import RestContract
 from tests.fake_github.ratelimit import Bucket
 from tests.fake_github.rest import RestApi
 from tests.fake_github.stats import FakeStats
@@ -136,6 +137,7 @@ class FakeGitHub:
         token_ttl: float = 3600.0,
         private_key_pem: str | None = None,
         permissions: dict[str, str] | None = None,
+        sparse: str | None = None,
     ) -> None:
         self.org = org
         self.client_id = client_id
@@ -148,6 +150,9 @@ class FakeGitHub:
         self.permissions = dict(permissions or DEFAULT_PERMISSIONS)
         self.installation_id = 40_000_000 + org.id
         self.stats = FakeStats()
+        # REST requests and answers checked against GitHub's description (openapi.py);
+        # ``sparse`` thins answers to what it guarantees (sparse.py).
+        self.contract = RestContract(sparse)
         self.rest = RestApi(org)
         self.rest.leaks_secret = lambda: (
             self.faults.hostile.get("secret_scanning_alerts") == fault_modes.HOSTILE_LEAK_SECRET
@@ -280,6 +285,7 @@ class FakeGitHub:
             return FakeResponse(403, raw=MSG_USER_AGENT.encode(), content_type="text/plain")
         self._record_credential(request.header("authorization"))
         if matched is None:
+            self.contract.unknown_operation(request)
             return not_found()
         route, args = matched
         injected = self._injected_fault(route)
@@ -299,7 +305,13 @@ class FakeGitHub:
             permission = ROUTE_PERMISSIONS.get(route)
             if permission is not None and permission not in self.permissions:
                 return error_response(403, MSG_NO_PERMISSION)
+        if route != "graphql":
+            rejected = self.contract.check_request(request)
+            if rejected is not None:
+                return rejected
         response = self._dispatch(route, request, args)
+        if route != "graphql":
+            response = self.contract.check_response(request, response)
         return self._hostile(route, response)
 
     def _record_credential(self, authorization: str | None) -> None:
@@ -378,6 +390,7 @@ class FakeGitHub:
             "id": self.installation_id,
             "account": self.rest.owner_json(),
             "app_id": self.app_id,
+            "app_slug": "policy-data-logger",
             "client_id": self.client_id,
             "target_id": self.org.id,
             "target_type": "Organization",
@@ -388,6 +401,11 @@ class FakeGitHub:
                 f"{request.base_url}/app/installations/{self.installation_id}/access_tokens"
             ),
             "html_url": f"https://github.com/organizations/{self.org.login}/settings/installations/{self.installation_id}",
+            "repositories_url": f"{request.base_url}/installation/repositories",
+            "single_file_name": None,
+            "created_at": "2024-01-15T09:00:00Z",
+            "updated_at": "2024-01-15T09:00:00Z",
+            "suspended_by": None,
             "suspended_at": None,
         }
 
@@ -555,6 +573,9 @@ class FakeGitHub:
     def _handle_control(self, request: FakeRequest) -> FakeResponse:
         if request.method == "GET" and request.path == "/_fake/stats":
             return FakeResponse(200, self.stats.snapshot())
+        if request.method == "GET" and request.path == "/_fake/contract":
+            violations = [violation._asdict() for violation in self.contract.violations]
+            return FakeResponse(200, {"violations": violations})
         if request.method == "POST" and request.path == "/_fake/reset_stats":
             self.reset_stats()
             return FakeResponse(200, {"ok": True})
