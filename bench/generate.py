@@ -115,7 +115,6 @@ _DEPENDABOT_OMISSIONS = (
     "dependency.manifest_path",
     "security_advisory.cvss_severities",
     "security_advisory.epss",
-    "security_advisory.summary",
 )
 _SECRET_OMISSIONS = (
     "secret_type_display_name",

@@ -141,9 +141,9 @@ SECRET_PROVIDERS: dict[str, tuple[str, str]] = {
     "openai_api_key": ("OpenAI API Key", "OpenAI"),
 }
 
-# Left out of the answer entirely: dotted paths into the alert JSON (as the
-# OpenAPI description allows for most fields), e.g. "dependency.scope",
-# "security_advisory.epss", "validity".
+# Left out of the answer entirely: dotted paths into the alert JSON, where the
+# REST description allows it (the fake checks every answer against it), e.g.
+# "dependency.scope", "security_advisory.epss", "validity".
 Omitted = tuple[str, ...]
 
 
@@ -184,11 +184,11 @@ class SecretScanningAlert:
     secret_type: str = "github_personal_access_token"
     state: str = "open"  # "open", "resolved"
     # "": GitHub's name for a known type (SECRET_PROVIDERS or GENERIC_DISPLAY_NAMES,
-    # else the type itself); None: null.
+    # else the type itself); None: absent (the description allows no null here).
     display_name: str | None = ""
     # "": SECRET_PROVIDERS' provider (None for generic types); None: null.
     provider: str | None = ""
-    validity: str | None = "unknown"  # "active", "inactive", "unknown" or null
+    validity: str | None = "unknown"  # "active", "inactive", "unknown"; None: absent
     publicly_leaked: bool | None = False
     multi_repo: bool | None = False
     push_protection_bypassed: bool | None = False

@@ -443,6 +443,10 @@ class RestApi:
         }
         if not hide:
             data["secret"] = alert.secret
+        # The description lets these be absent but not null: None leaves them out.
+        for key in ("validity", "secret_type_display_name"):
+            if data[key] is None:
+                del data[key]
         return _without(data, alert.omit)
 
     # -- routes --------------------------------------------------------
