@@ -12,13 +12,14 @@ import jsonschema
 import pytest
 
 from collectors.alerts import DEPENDABOT, list_chain
-from collectors.errors import CollectionError, FeatureUnavailableError
+from collectors.errors import CollectionError, FeatureUnavailableError, UnexpectedAnswerError
 from collectors.inventory import RepoListing, list_repositories
 from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from tests.contract import output_schema_path
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.faults import HOSTILE_LEAK_SECRET
 from tests.fake_github.model import DependabotAlert, Repository, SecretScanningAlert
+from tests.fake_github.sparse import NULL, OMIT
 from tests.fixtures.clients import canonical, connected_client, run_clock
 from tests.fixtures.org60 import (
     CANARY_SECRET,
@@ -361,3 +362,51 @@ def test_no_secret_reaches_records_even_when_github_ignores_hide_secret(
     _, secrets = run_alerts(fake)
     assert secrets == EXPECTED_SECRET_SCANNING
     assert CANARY_SECRET.encode() not in canonical(secrets)
+
+
+def full_inventory(fake_github: Factory) -> list[RepoListing]:
+    """acme60's repositories as a full (not sparse) listing shows them."""
+    fake = fake_github(build_org60(), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    try:
+        return list_repositories(client, ORG)
+    finally:
+        client.close()
+
+
+def test_sparse_nullable_answers_give_nulls_not_errors(fake_github: Factory) -> None:
+    """Every nullable field null (GitHub's least, field by field): records still written."""
+    inventory = full_inventory(fake_github)
+    fake = fake_github(build_org60(), sparse=NULL, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW).records
+    secrets = collect_secret_scanning(
+        client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
+    ).records
+    assert [r["alert_url"] for r in dependabot] == [r["alert_url"] for r in EXPECTED_DEPENDABOT]
+    assert [r["alert_url"] for r in secrets] == [r["alert_url"] for r in EXPECTED_SECRET_SCANNING]
+    nulled = ("cve_id", "scope", "patched_version", "epss_percentage")
+    assert all(record[field] is None for record in dependabot for field in nulled)
+    no_package = [r["alert_url"] for r in dependabot if r["package_name"] is None]
+    assert no_package == [EXPECTED_DEPENDABOT[0]["alert_url"]]  # left out; never nulled
+    nulled = ("provider", "publicly_leaked", "multi_repo", "push_protection_bypassed")
+    assert all(record[field] is None for record in secrets for field in nulled)
+    for name, records in (("dependabot", dependabot), ("secret_scanning", secrets)):
+        schema = json.loads(output_schema_path(f"{name}.schema.json").read_text("utf-8"))
+        jsonschema.Draft202012Validator(schema).validate(records)
+
+
+def test_sparse_omitting_answers_fail_closed_only_without_an_alert_url(
+    fake_github: Factory,
+) -> None:
+    """Every optional field left out: Dependabot records lose their package, and a secret
+    scanning alert (every field optional in the description) cannot even be named."""
+    inventory = full_inventory(fake_github)
+    fake = fake_github(build_org60(), sparse=OMIT, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW).records
+    assert [r["alert_url"] for r in dependabot] == [r["alert_url"] for r in EXPECTED_DEPENDABOT]
+    assert {r["package_name"] for r in dependabot} == {None}
+    with pytest.raises(UnexpectedAnswerError, match="'html_url'") as caught:
+        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, (), NOW)
+    assert CANARY_SECRET not in str(caught.value)
