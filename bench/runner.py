@@ -24,6 +24,7 @@ from typing import Any
 import urllib3
 
 from bench.generate import ANCHOR_ENV, Settings
+from datalogger import registry
 from github_client import GitHubClient, GitHubError
 from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process
 
@@ -123,7 +124,7 @@ def warm_up(fake: FakeProcess) -> None:
         client.close()
 
 
-COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
+COLLECTIONS = registry.COLLECTIONS
 
 
 def write_config(

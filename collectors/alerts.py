@@ -276,7 +276,8 @@ class RepositoryIndex:
         """The repository an alert belongs to."""
         key = name.casefold()
         found = self._by_folded.get(key)
-        if found is None:
+        if found is None or not found.complete:
+            # Not listed, or listed without visibility/archived: ask GitHub once.
             found = self._by_folded[key] = self._look_up(name, alert_url)
         return found
 

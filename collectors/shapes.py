@@ -112,7 +112,8 @@ def optional_object(
 
 
 def optional_str(obj: Mapping[str, Any] | None, key: str, where: str) -> str | None:
-    """A string field that GitHub may omit or send as null."""
+    """A string field GitHub may omit or send as null (optional or nullable in its
+    REST description): None then (also when ``obj`` itself is None)."""
     value = None if obj is None else obj.get(key)
     if value is None or isinstance(value, str):
         return value

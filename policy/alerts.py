@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
+from policy.checks import parse_github_time
 
 OPEN: Final = "open"
 _ONE_DAY: Final = timedelta(days=1)
@@ -27,14 +28,6 @@ class Overdue:
 
     age_days: int
     days_overdue: int  # >= 1
-
-
-def parse_github_time(value: str) -> datetime:
-    """An aware UTC datetime from GitHub's ``YYYY-MM-DDTHH:MM:SSZ`` (offsets accepted)."""
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def age_in_days(created_at: str, now: datetime) -> int:
