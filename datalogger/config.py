@@ -50,11 +50,32 @@ SETTING_KEYS = (
     "inactivity_threshold",
     "signed_commit_number",
 )
-# Settings that may be left out (absent means the default).
-OPTIONAL_SETTING_KEYS = ("exceptions", "max_exception_days")
+# Settings that may be left out (their default applies).
+OPTIONAL_SETTING_KEYS = ("secret_scanning_generic_types", "exceptions", "max_exception_days")
 EXCEPTIONS_KEYS = ("repository", "path")
 DEFAULT_MAX_EXCEPTION_DAYS = 366
 MAX_EXCEPTION_DAYS = 3660
+
+# The generic (non-provider) secret scanning patterns, and the AI-detected
+# "password", as GitHub documents them under "Supported secret scanning
+# patterns" (docs.github.com/en/code-security/reference/secret-security/
+# supported-secret-scanning-patterns), taken 2026-12-03. GitHub lists their
+# alerts only when ``secret_type`` names them.
+DEFAULT_SECRET_SCANNING_GENERIC_TYPES = (
+    "ec_private_key",
+    "generic_private_key",
+    "http_basic_authentication_header",
+    "http_bearer_authentication_header",
+    "mongodb_connection_string",
+    "mysql_connection_url",
+    "openssh_private_key",
+    "pgp_private_key",
+    "postgres_connection_string",
+    "rsa_private_key",
+    "password",
+)
+MAX_GENERIC_TYPES = 100
+_SECRET_TYPE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 ORG_LOGIN_PATTERN = _ORG_LOGIN
@@ -103,6 +124,7 @@ class RunConfig:
     exceptions: ExceptionsLocation | None = None  # None: no exceptions file is read
     max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
     digest_topic_arn: str | None = None  # DIGEST_TOPIC_ARN: publish the digest there
+    secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
     # Put before every key and local path the run writes or reads ("" = the root).
     output_prefix: str = ""
 
@@ -128,6 +150,7 @@ class FileConfig:
     signed_commit_number: int
     exceptions: ExceptionsLocation | None = None
     max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
+    secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
 
 
 # --------------------------------------------------------------------------- helpers
@@ -194,7 +217,8 @@ def _check_keys(
     expected: tuple[str, ...],
     optional: tuple[str, ...] = (),
 ) -> None:
-    """No unknown (misspelt) key, then every expected key present; ``optional`` may be absent.
+    """No unknown (misspelt) key, then every expected key present (``optional`` may be
+    left out).
 
     Unknown keys are reported first: a misspelt key is also a missing one, and
     the misspelling is what the operator has to fix.
@@ -202,7 +226,7 @@ def _check_keys(
     known = expected + optional
     for key in obj:
         if key not in known:
-            missing = [k for k in expected if k not in obj]
+            missing = [k for k in known if k not in obj]
             raise _unknown_key_error(path, prefix, key, missing, known)
     for key in expected:
         if key not in obj:
@@ -312,6 +336,10 @@ def parse_config_file(text: str, path: Path) -> FileConfig:
             MAX_EXCEPTION_DAYS,
             fix_extra=" (days an exception may run past the run's date)",
         ),
+        secret_scanning_generic_types=_generic_types(
+            settings.get("secret_scanning_generic_types", DEFAULT_SECRET_SCANNING_GENERIC_TYPES),
+            path,
+        ),
     )
 
 
@@ -339,6 +367,33 @@ def _exceptions_location(value: object, path: Path) -> ExceptionsLocation | None
             'Give a relative path with "/" separators, e.g. "policy/exceptions.toml".',
         )
     return ExceptionsLocation(repository, file_path)
+
+
+def _generic_types(value: object, path: Path) -> tuple[str, ...]:
+    """A list of distinct secret type names (token names); [] asks for none."""
+    key = "settings.secret_scanning_generic_types"
+    fix = (
+        f"Give a list of at most {MAX_GENERIC_TYPES} secret type names such as "
+        '"rsa_private_key" (GitHub\'s token names), [] for none, or leave the key out '
+        "for GitHub's documented generic patterns."
+    )
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list):
+        raise _file_error(path, key, f"must be a list, got {_type_name(value)}", fix)
+    if len(value) > MAX_GENERIC_TYPES:
+        raise _file_error(path, key, f"has {len(value)} entries", fix)
+    seen: list[str] = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, str) or not _SECRET_TYPE.match(item):
+            raise _file_error(
+                path, where, f"is not a secret type name: {_type_name(item)} {_shown(item)}", fix
+            )
+        if item in seen:
+            raise _file_error(path, where, f"repeats {item!r}", "List each secret type once.")
+        seen.append(item)
+    return tuple(seen)
 
 
 def _thresholds(value: object, path: Path) -> Mapping[str, int]:
@@ -690,6 +745,7 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         thread_count=thread_count,
         dependabot_thresholds=file_config.dependabot_thresholds,
         secret_scanning_threshold=file_config.secret_scanning_threshold,
+        secret_scanning_generic_types=file_config.secret_scanning_generic_types,
         inactivity_threshold=file_config.inactivity_threshold,
         signed_commit_number=file_config.signed_commit_number,
         ignored_event_keys=overrides.ignored_keys,

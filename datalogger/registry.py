@@ -17,14 +17,13 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from collectors import CollectionResult
-from collectors.dependabot import collect_dependabot
 from collectors.inventory import RepoListing
 from collectors.people import OrgDirectory, people_facts
 from collectors.repositories import RepositorySettings, collect_repository_facts
-from collectors.secret_scanning import collect_secret_scanning
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from datalogger.records import repository_records
 from policy import permissions
-from policy.checks import needs_members, older_than
+from policy.checks import needs_members
 from policy.exceptions import ExceptionEntry
 from policy.permissions import Needs
 
@@ -106,7 +105,7 @@ def _repositories(run: CollectionInput) -> CollectionResult:
 def collect_dependabot_alerts(run: CollectionInput) -> CollectionResult:
     config = run.config
     return collect_dependabot(
-        run.client, config.org, run.inventory, config.dependabot_thresholds, older_than(run.now)
+        run.client, config.org, run.inventory, config.dependabot_thresholds, run.now
     )
 
 
@@ -117,7 +116,8 @@ def collect_secret_scanning_alerts(run: CollectionInput) -> CollectionResult:
         config.org,
         run.inventory,
         config.secret_scanning_threshold,
-        older_than(run.now),
+        config.secret_scanning_generic_types,
+        run.now,
     )
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from collectors import CollectionResult
-from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError
 from collectors.inventory import list_repositories
 from collectors.queries import repository_facts_query
@@ -25,16 +24,16 @@ from collectors.repositories import (
     apply_rule,
     branches_needing_rules,
 )
-from collectors.secret_scanning import collect_secret_scanning
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from datalogger.registry import collect_repositories
 from github_client import GitHubError, ResponseFormatError
-from policy.checks import older_than
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import Branch, Organization, PullRequest, Repository
 from tests.fake_github.samples import generated_org
 from tests.fixtures.clients import canonical, connected_client, run_clock
 from tests.fixtures.org60 import (
     DEPENDABOT_THRESHOLDS,
+    GENERIC_TYPES,
     INACTIVITY_YEARS,
     NOW,
     ORG,
@@ -235,8 +234,8 @@ def run_everything(fake: FakeGitHub, settings: RepositorySettings) -> dict[str, 
     org = fake.org.login
     inventory = list_repositories(client, org)
     repositories = collect_repositories(client, org, inventory, settings, NOW)
-    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
-    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW))
+    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, NOW)
+    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW)
     client.close()
     return {"active": len(repositories.records), "stats": client.stats()}
 
@@ -271,7 +270,8 @@ def test_request_budget_on_a_500_repository_org(
     # inventory 5 pages; 9 GraphQL batches + 1 follow-up query for the 10 long
     # lists + 15 branch-rules queries (10 repositories with rulesets x 149 branches
     # without a classic rule, 100 per query) + 1 team + 1 e-mail query; members 1
-    # page; alerts: 250 Dependabot (3 pages) + 125 secret scanning (2 pages); App auth 2.
+    # page; alerts: 250 Dependabot (3 pages) + 125 secret scanning (2 pages, plus 1 for
+    # the generic patterns' chain); App auth 2.
     assert breakdown["graphql"] == 27
     assert breakdown["org_repos"] == 5
 
