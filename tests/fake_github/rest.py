@@ -151,8 +151,13 @@ def states_filter(request: FakeRequest, allowed: set[str]) -> set[str] | FakeRes
 class RestApi:
     """The REST routes over one :class:`Organization`."""
 
-    def __init__(self, org: Organization) -> None:
+    def __init__(self, org: Organization, *, frozen: bool = False) -> None:
         self.org = org
+        # An organisation that never changes (benchmark) may keep its sorted and
+        # filtered listings between pages instead of rebuilding them per page.
+        self.frozen = frozen
+        self._memo: dict[tuple[str, ...], list[Any]] = {}
+        self._memo_lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._index_key: tuple[int, int] = (0, -1)
         self._index: dict[str, Repository] = {}
@@ -354,7 +359,10 @@ class RestApi:
             repos = [r for r in repos if not r.fork]
         elif kind not in ("all", "member"):
             return error_response(422, f"Invalid value for 'type': {kind!r}.")
-        ordered = self._sorted_repos(request, repos)
+        ordered = self._memoised(
+            ("repos", kind, request.params.get("sort", ""), request.params.get("direction", "")),
+            lambda: self._sorted_repos(request, repos),
+        )
         if isinstance(ordered, FakeResponse):
             return ordered
         link_path = f"/organizations/{self.org.id}/repos"
@@ -412,13 +420,18 @@ class RestApi:
         return page
 
     def dependabot_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
+        """``severity=`` (comma-separated) filters; ``sort=created`` only (default)."""
         severities = {s for s in request.params.get("severity", "").split(",") if s}
-        alerts = [
-            a for a in self.org.dependabot_alerts if not severities or a.severity in severities
-        ]
+
+        def alerts() -> list[Any]:
+            return [
+                a for a in self.org.dependabot_alerts if not severities or a.severity in severities
+            ]
+
         return self._alerts_page(
             request,
             org,
+            ("dependabot", ",".join(sorted(severities))),
             alerts,
             disabled=None if self.org.dependabot_enabled else MSG_DEPENDABOT_OFF,
             allowed_states=DEPENDABOT_STATES,
@@ -430,7 +443,8 @@ class RestApi:
         return self._alerts_page(
             request,
             org,
-            self.org.secret_scanning_alerts,
+            ("secret_scanning",),
+            lambda: list(self.org.secret_scanning_alerts),
             disabled=None if self.org.secret_scanning_enabled else MSG_SECRET_SCANNING_OFF,
             allowed_states=SECRET_SCANNING_STATES,
             shape=lambda alert: self.secret_scanning_json(alert, hide),
@@ -440,7 +454,8 @@ class RestApi:
         self,
         request: FakeRequest,
         org: str,
-        alerts: Sequence[Any],
+        memo_key: tuple[str, ...],
+        alerts: Callable[[], list[Any]],
         *,
         disabled: str | None,
         allowed_states: set[str],
@@ -454,11 +469,33 @@ class RestApi:
         states = states_filter(request, allowed_states)
         if isinstance(states, FakeResponse):
             return states
-        wanted = [a for a in alerts if a.state in states]
-        page = cursor_paged(request, self._sorted_alerts(request, wanted))
+        direction = request.params.get("direction", "desc")
+        key = (*memo_key, ",".join(sorted(states)), direction)
+        wanted = self._memoised(
+            key, lambda: self._sorted_alerts(request, [a for a in alerts() if a.state in states])
+        )
+        if isinstance(wanted, FakeResponse):
+            return wanted
+        page = cursor_paged(request, wanted)
         if page.status == 200:
             page.payload = [shape(a) for a in page.payload]
         return page
+
+    def _memoised(
+        self, key: tuple[str, ...], build: Callable[[], list[Any] | FakeResponse]
+    ) -> list[Any] | FakeResponse:
+        """``build()``, kept per ``key`` when the organisation is frozen."""
+        if not self.frozen:
+            return build()
+        with self._memo_lock:
+            found = self._memo.get(key)
+        if found is None:
+            built = build()
+            if isinstance(built, FakeResponse):
+                return built
+            with self._memo_lock:
+                found = self._memo.setdefault(key, built)
+        return found
 
     # -- helpers -------------------------------------------------------
 

@@ -40,6 +40,14 @@ from tests.fake_github.keys import app_private_key_pem, public_key_pem
 from tests.fake_github.model import Organization
 from tests.fake_github.ratelimit import Bucket
 from tests.fake_github.rest import RestApi
+from tests.fake_github.service_model import (
+    ModelClock,
+    ModelTime,
+    PointsWindow,
+    SecondaryLimits,
+    ServiceModel,
+    request_points,
+)
 from tests.fake_github.stats import FakeStats
 
 logger = logging.getLogger(__name__)
@@ -136,8 +144,23 @@ class FakeGitHub:
         token_ttl: float = 3600.0,
         private_key_pem: str | None = None,
         permissions: dict[str, str] | None = None,
+        service_model: ServiceModel | None = None,
+        secondary_limits: SecondaryLimits | None = None,
+        model_clock: ModelTime | None = None,
+        frozen_org: bool = False,
     ) -> None:
         self.org = org
+        # GitHub-like service times and secondary limits: both opt-in (service_model.py).
+        self.service_model = service_model
+        self.secondary_limits = secondary_limits
+        self.model_clock: ModelTime = model_clock if model_clock is not None else ModelClock()
+        limits = secondary_limits or SecondaryLimits()
+        self._rest_points = PointsWindow(
+            self.model_clock, limits.rest_points_per_minute, limits.window_seconds
+        )
+        self._graphql_points = PointsWindow(
+            self.model_clock, limits.graphql_points_per_minute, limits.window_seconds
+        )
         self.client_id = client_id
         self.app_id = app_id
         self.installed = installed
@@ -148,7 +171,7 @@ class FakeGitHub:
         self.permissions = dict(permissions or DEFAULT_PERMISSIONS)
         self.installation_id = 40_000_000 + org.id
         self.stats = FakeStats()
-        self.rest = RestApi(org)
+        self.rest = RestApi(org, frozen=frozen_org)
         self.graphql = GraphQLEngine(org, self.rest)
         self.tokens = TokenStore(self.clock.time)
         self._credentials_lock = threading.Lock()
@@ -241,18 +264,21 @@ class FakeGitHub:
         """Answer one request (thread-safe); also what the HTTP handler calls."""
         if request.path.startswith("/_fake/"):
             return self._handle_control(request)
+        arrived = self.model_clock.monotonic()
         in_flight = self.stats.enter()
         matched = match_route(request.method, request.path)
         route = matched[0] if matched is not None else "unknown"
         response: FakeResponse | None = None
         try:
-            cap = self.faults.max_concurrency
-            if cap is not None and in_flight > cap:
+            tripped = self._secondary_trip(request, route, in_flight)
+            if tripped is not None:
+                self.stats.add_secondary_trip(tripped)
                 response = self._secondary_limit()
             else:
                 if self.faults.latency > 0:
                     time.sleep(self.faults.latency)
                 response = self._answer_safely(request, matched)
+            self._take_service_time(route, response, arrived)
             response = self._with_rate_headers(route, response)
             return response
         finally:
@@ -260,6 +286,38 @@ class FakeGitHub:
             self.stats.record(
                 request.method, route, request.target, response.status if response else 500
             )
+
+    def _secondary_trip(self, request: FakeRequest, route: str, in_flight: int) -> str | None:
+        """Which secondary limit this request trips, if any (the points are spent otherwise)."""
+        cap = self.faults.max_concurrency
+        if cap is not None and in_flight > cap:
+            return "concurrency"
+        limits = self.secondary_limits
+        if limits is None or route == "unknown":
+            return None
+        if in_flight > limits.max_concurrent:
+            return "concurrency"
+        graphql = route == "graphql"
+        window = self._graphql_points if graphql else self._rest_points
+        if not window.try_spend(request_points(request.method, graphql=graphql)):
+            return "graphql_points" if graphql else "rest_points"
+        self.stats.note_points(self._rest_points.peak, self._graphql_points.peak)
+        return None
+
+    def _take_service_time(self, route: str, response: FakeResponse, arrived: float) -> None:
+        """Sleep what is left of the modelled service time (the fake's CPU counts inside it)."""
+        model = self.service_model
+        if model is None:
+            return
+        seconds = response.service_seconds
+        if seconds is None:
+            payload = response.payload if response.raw is None else None
+            items = len(payload) if isinstance(payload, list) and response.status < 300 else 0
+            seconds = model.rest_seconds(route, items)
+        left = arrived + seconds - self.model_clock.monotonic()
+        self.stats.add_service(route, seconds, late_by=-left)
+        if left > 0:
+            self.model_clock.sleep(left)
 
     def _answer_safely(
         self, request: FakeRequest, matched: tuple[str, tuple[str, ...]] | None
@@ -424,10 +482,16 @@ class FakeGitHub:
         if analysis.errors:
             return FakeResponse(200, {"errors": analysis.errors})
         threshold = self.faults.graphql_node_threshold
-        if threshold is not None and analysis.nodes > threshold:
+        model = self.service_model
+        modelled_timeout = model is not None and model.times_out(analysis.nodes)
+        if modelled_timeout or (threshold is not None and analysis.nodes > threshold):
             rid = self._request_id()
             message = MSG_GRAPHQL_TIMEOUT.format(rid=rid)
-            return FakeResponse(502, {"data": None, "errors": [{"message": message}]})
+            timed_out = FakeResponse(502, {"data": None, "errors": [{"message": message}]})
+            if model is not None:
+                self.stats.add_graphql_timeout()
+                timed_out.service_seconds = model.graphql_timeout
+            return timed_out
         spent, state = self.graphql_bucket.try_spend(analysis.cost)
         if not spent:
             return self._graphql_exhausted()
@@ -441,7 +505,10 @@ class FakeGitHub:
             node_count=analysis.nodes,
         )
         payload = self.graphql.execute(analysis, variables, body.get("operationName"), info)
-        return FakeResponse(200, payload)
+        answer = FakeResponse(200, payload)
+        if model is not None:
+            answer.service_seconds = model.graphql_seconds(analysis.nodes)
+        return answer
 
     def _graphql_exhausted(self) -> FakeResponse:
         if self.faults.graphql_exhausted_style == "rate_limited":
