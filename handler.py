@@ -66,6 +66,9 @@ SETUP_ERRORS = (ConfigError, PrivateKeyError, AppAuthError, AppNotInstalledError
 # Errors a collection may raise that are "expected" (no traceback in the logs).
 COLLECTION_ERRORS = (CollectionError, GitHubError)
 DEADLINE_POLL_SECONDS = 0.5
+# Connections beyond thread_count: listing pages read at once (8), the alert
+# chains (4 severities and secret scanning, each from both ends: 10) and room.
+EXTRA_CONNECTIONS = 24
 
 Collector = Callable[[GitHubClient, RunConfig, list[RepoListing], datetime], CollectionResult]
 
@@ -198,7 +201,7 @@ def _client(config: RunConfig, services: Services, deadline: Deadline) -> GitHub
         app_id=config.app_client_id,
         private_key_pem=load_private_key(services.env, services.secrets_client),
         api_url=config.api_url,
-        pool_size=config.thread_count + 4,
+        pool_size=config.thread_count + EXTRA_CONNECTIONS,
         clock=services.clock,
         remaining_time=deadline.remaining,
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from collectors import CollectionResult
 from collectors.alerts import (
+    DEPENDABOT_SPLITS,
     RepositoryIndex,
     alert_records,
     alert_repository,
@@ -73,7 +74,9 @@ def collect_dependabot(
     """Open alerts whose whole-day age is greater than their severity's threshold."""
     path = dependabot_path(org)
     params: dict[str, str | int | bool] = {"state": "open", "per_page": 100}
-    alerts = iter_alerts(client, path, params, "Dependabot alerts", "Dependabot alerts (read)")
+    alerts = iter_alerts(
+        client, path, params, "Dependabot alerts", "Dependabot alerts (read)", DEPENDABOT_SPLITS
+    )
     index = RepositoryIndex(client, org, inventory)
     where = f"GET {path}"
     records, open_alerts = alert_records(

@@ -25,12 +25,16 @@ from collectors.shapes import (
 logger = logging.getLogger(__name__)
 
 VISIBILITIES: Final = frozenset({"PUBLIC", "PRIVATE", "INTERNAL"})
+# Pages of a page-numbered listing read at once after the first (which names the last).
+PAGE_FAN_OUT: Final = 8
 
 
 class Paginator(Protocol):
     """The part of ``github_client.GitHubClient`` the inventory needs."""
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None, *, fan_out: int = 1
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,10 @@ def list_repositories(client: Paginator, org: str) -> list[RepoListing]:
     """Every repository of ``org`` (every page, archived included), in GitHub's order."""
     path = repos_path(org)
     params = {"type": "all", "per_page": 100}
-    listings = [listing_from_rest(item, f"GET {path}") for item in client.paginate(path, params)]
+    listings = [
+        listing_from_rest(item, f"GET {path}")
+        for item in client.paginate(path, params, fan_out=PAGE_FAN_OUT)
+    ]
     names = [listing.name.lower() for listing in listings]
     if len(set(names)) != len(names):
         raise UnexpectedAnswerError(

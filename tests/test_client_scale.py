@@ -19,6 +19,7 @@ import pytest
 from github_client import GitHubClient, ManualClock
 from github_client.links import numbered_page_urls
 from github_client.pacing import PaceLimits, TokenBucket
+from github_client.responses import Page
 from github_client.streams import BothEnds, read_streams
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import DependabotAlert, Organization, Repository
@@ -308,3 +309,32 @@ def test_a_failing_stream_fails_the_reader(
     client = connect(fake)
     with pytest.raises(Exception, match="404"):
         list(read_streams(client, "/orgs/bigco/dependabot/alerts", {"state": "open"}, [{}]))
+
+
+class _EndlessListing:
+    """A listing that never ends, counting the pages it gave."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+        self._lock = threading.Lock()
+
+    def pages_of(self) -> Iterator[Page]:
+        while True:
+            with self._lock:
+                self.pages += 1
+                number = self.pages
+            yield Page(
+                [{"html_url": f"u{number}-{i}", "created_at": str(number)} for i in range(3)], True
+            )
+
+    def pages(self, path: str, params: Any = None) -> Iterator[Page]:
+        return self.pages_of()
+
+
+def test_streams_hold_a_bounded_number_of_pages() -> None:
+    listing = _EndlessListing()
+    items = read_streams(listing, "/x", {}, [{"s": "a"}, {"s": "b"}], queue_pages=4)
+    assert next(items)["html_url"].startswith("u")
+    items.close()
+    # 4 handed over, 1 being read, 1 more in each stream's hand: never endless.
+    assert listing.pages <= 4 + 1 + 2
