@@ -94,7 +94,7 @@ class ModelFigures:
     """A run under the service-time model, in modelled seconds."""
 
     time_scale: float
-    wall_s: float  # the handler's real wall time / time_scale
+    wall_s: float  # the run's real wall time (run started to finished) / time_scale
     lower_bound_s: float
     critical: str  # the term of the lower bound that sets it
     chains: dict[str, float]
@@ -103,11 +103,13 @@ class ModelFigures:
     service_s: float  # modelled service time of every answer, summed
     late: int  # answers the fake computed only after their modelled time
     late_s: float
+    late_by_route: dict[str, float]
     secondary_trips: dict[str, int]
     graphql_timeouts: int
     peak_rest_points: int
     peak_graphql_points: int
     peak_concurrency: int
+    process_wall_s: float = 0.0  # the handler process from spawn to exit / time_scale
 
     @property
     def ratio(self) -> float:
@@ -227,7 +229,17 @@ def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
         }
         | {"by_route": {route: count for route, count in sorted(routes.items()) if count}}
         | {"secondary_trips": {kind: count for kind, count in trips.items() if count}}
+        | {"late_by_route": _float_delta(after, before, "late_by_route")}
     )
+
+
+def _float_delta(after: dict[str, Any], before: dict[str, Any], key: str) -> dict[str, float]:
+    old = before.get(key, {})
+    return {
+        name: round(value - old.get(name, 0.0), 3)
+        for name, value in after.get(key, {}).items()
+        if value - old.get(name, 0.0) > 0
+    }
 
 
 def _started_at(summary: dict[str, Any] | None, fallback: datetime) -> datetime:
@@ -333,7 +345,11 @@ def _one_run(
         mismatch_kinds=dict(comparison.kinds),
     )
     if args.model:
-        result.model = _model_figures(generated, handler.wall_seconds, delta, args.time_scale)
+        # The invocation's own time ("run started" to "run finished"), as Lambda
+        # bills it; the interpreter's start and imports come before it.
+        run_seconds = result.phases.get("run", handler.wall_seconds)
+        result.model = _model_figures(generated, run_seconds, delta, args.time_scale)
+        result.model.process_wall_s = handler.wall_seconds / args.time_scale
         result.phases = _modelled_phases(result.phases, args.time_scale)
     result.failures = _failures(result, handler, args)
     if result.failures:
@@ -356,6 +372,7 @@ def _model_figures(
         service_s=float(delta["service_seconds"]),
         late=int(delta["late"]),
         late_s=float(delta["late_seconds"]),
+        late_by_route=dict(delta["late_by_route"]),
         secondary_trips=dict(delta["secondary_trips"]),
         graphql_timeouts=int(delta["graphql_timeouts"]),
         peak_rest_points=int(delta["peak_rest_points"]),
@@ -505,6 +522,7 @@ def print_model(results: list[RunResult]) -> None:
         "run",
         "scale",
         "wall s",
+        "process s",
         "lower bound s",
         "ratio",
         "bound set by",
@@ -525,6 +543,7 @@ def print_model(results: list[RunResult]) -> None:
                 str(r.run),
                 _fmt(m.time_scale, 2),
                 _fmt(m.wall_s, 1),
+                _fmt(m.process_wall_s, 1),
                 _fmt(m.lower_bound_s, 1),
                 _fmt(m.ratio, 2),
                 m.critical,
@@ -537,6 +556,9 @@ def print_model(results: list[RunResult]) -> None:
             )
         )
     _print_rows(header, rows)
+    for r in modelled:
+        if r.model is not None and r.model.late_by_route:
+            print(f"  N={r.repos}#{r.run} late seconds by route: {r.model.late_by_route}")
     print()
     print("Lower bound terms (modelled seconds)")
     models = [r.model for r in modelled if r.model is not None]

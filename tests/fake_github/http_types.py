@@ -44,6 +44,8 @@ class FakeResponse:
     # Modelled GitHub service time, when the route knows it better than the
     # pipeline's default (GraphQL: from the query's node estimate).
     service_seconds: float | None = None
+    # List items of an answer kept as ``raw`` bytes (for the service-time model).
+    items: int | None = None
 
     def body(self) -> bytes:
         if self.raw is not None:

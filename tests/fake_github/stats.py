@@ -45,6 +45,7 @@ class FakeStats:
         self.service_by_route: dict[str, float] = {}
         self.late = 0  # answers the fake computed only after their modelled time
         self.late_seconds = 0.0
+        self.late_by_route: dict[str, float] = {}
         self.graphql_timeouts = 0
         # Secondary limits tripped, by kind: concurrency, rest_points, graphql_points.
         self.secondary_trips: Counter[str] = Counter()
@@ -89,6 +90,7 @@ class FakeStats:
             if late_by > 0:
                 self.late += 1
                 self.late_seconds += late_by
+                self.late_by_route[route] = self.late_by_route.get(route, 0.0) + late_by
 
     def add_secondary_trip(self, kind: str) -> None:
         with self._lock:
@@ -133,6 +135,7 @@ class FakeStats:
                 "service_by_route": {k: round(v, 6) for k, v in self.service_by_route.items()},
                 "late": self.late,
                 "late_seconds": round(self.late_seconds, 6),
+                "late_by_route": {k: round(v, 6) for k, v in self.late_by_route.items()},
                 "graphql_timeouts": self.graphql_timeouts,
                 "secondary_trips": dict(self.secondary_trips),
                 "peak_rest_points": self.peak_rest_points,
