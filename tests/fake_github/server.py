@@ -325,6 +325,8 @@ class FakeGitHub:
             seconds = model.rest_seconds(route, items if response.status < 300 else 0)
         left = arrived + seconds - self.model_clock.monotonic()
         self.stats.add_service(route, seconds, late_by=-left)
+        if left < 0:
+            logger.debug("late answer", extra={"route": route, "late_by": -left})
         if left > 0:
             self.model_clock.sleep(left)
 
