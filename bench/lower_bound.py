@@ -61,6 +61,11 @@ def _pages(items: int) -> int:
     return max(math.ceil(items / PER_PAGE), 1)
 
 
+def _end_pages(items: int) -> int:
+    """Pages of a listing read from both ends (one page when it has no second one)."""
+    return 1 if items <= PER_PAGE else 2 * _pages(math.ceil(items / 2))
+
+
 def _listing_seconds(model: ServiceModel, route: str, items: int) -> float:
     """One end of a cursor listing of ``items``, page after page."""
     full, rest = divmod(items, PER_PAGE)
@@ -102,8 +107,7 @@ def lower_bound(
         "secret_scanning": auth + _both_ends(model, "secret_scanning_alerts", secrets),
     }
 
-    alert_pages = sum(_pages(math.ceil(n / 2)) * 2 for n in severities.values())
-    alert_pages += _pages(math.ceil(secrets / 2)) * (2 if secrets > PER_PAGE else 1)
+    alert_pages = sum(_end_pages(n) for n in severities.values()) + _end_pages(secrets)
     rest_requests = 2 + _pages(repositories) + _pages(len(org.members)) + alert_pages
     rest_points = rest_requests + 4  # the token POST costs 5 points
     graphql_requests = math.ceil(active / FACTS_BATCH)

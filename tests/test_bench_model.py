@@ -64,9 +64,9 @@ def test_lower_bound_terms() -> None:
     assert bound.chains["dependabot"] == pytest.approx(auth + 5 * 1.0)
     assert bound.critical == "dependabot"
     assert bound.rates == {"rest_points": 0.0, "graphql_points": 0.0}
-    # auth, inventory, members, 5 + 5 pages of medium and 1 + 1 of low, one empty page
+    # auth, inventory, members, 5 + 5 pages of medium and 1 of low, one empty page
     # of secret scanning alerts.
-    assert bound.rest_requests == 2 + 25 + 1 + (10 + 2) + 1
+    assert bound.rest_requests == 2 + 25 + 1 + (10 + 1) + 1
     assert bound.graphql_requests == 40
 
 
