@@ -70,6 +70,9 @@ def bench_env(anchor: int) -> dict[str, str]:
     """This process's environment with the anchor set and the handler's variables removed."""
     env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED_ENV}
     env[ANCHOR_ENV] = str(anchor)
+    # The same set order in every run: the handler then sends the same batches,
+    # which a frozen fake answers from memory the second time.
+    env["PYTHONHASHSEED"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
