@@ -15,7 +15,7 @@ import logging
 import os
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +24,7 @@ from typing import Any, TextIO
 from collectors import CollectionResult
 from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError
-from collectors.inventory import RepoListing, list_repositories
+from collectors.inventory import InventoryFeed, RepoListing, feed_repositories
 from collectors.repositories import RepositorySettings, collect_repositories
 from collectors.secret_scanning import collect_secret_scanning
 from datalogger.config import LOG_LEVELS, RunConfig, load_config
@@ -70,11 +70,11 @@ DEADLINE_POLL_SECONDS = 0.5
 # chains (4 severities and secret scanning, each from both ends: 10) and room.
 EXTRA_CONNECTIONS = 24
 
-Collector = Callable[[GitHubClient, RunConfig, list[RepoListing], datetime], CollectionResult]
+Collector = Callable[[GitHubClient, RunConfig, Sequence[RepoListing], datetime], CollectionResult]
 
 
 def _collect_repositories(
-    client: GitHubClient, config: RunConfig, inventory: list[RepoListing], now: datetime
+    client: GitHubClient, config: RunConfig, inventory: Sequence[RepoListing], now: datetime
 ) -> CollectionResult:
     settings = RepositorySettings(
         inactivity_years=config.inactivity_threshold,
@@ -85,13 +85,13 @@ def _collect_repositories(
 
 
 def _collect_dependabot(
-    client: GitHubClient, config: RunConfig, inventory: list[RepoListing], now: datetime
+    client: GitHubClient, config: RunConfig, inventory: Sequence[RepoListing], now: datetime
 ) -> CollectionResult:
     return collect_dependabot(client, config.org, inventory, config.dependabot_thresholds, now)
 
 
 def _collect_secret_scanning(
-    client: GitHubClient, config: RunConfig, inventory: list[RepoListing], now: datetime
+    client: GitHubClient, config: RunConfig, inventory: Sequence[RepoListing], now: datetime
 ) -> CollectionResult:
     return collect_secret_scanning(
         client, config.org, inventory, config.secret_scanning_threshold, now
@@ -224,18 +224,17 @@ def _authenticate_and_collect(
 
 
 def _collect_all(state: RunState, client: GitHubClient) -> dict[str, CollectionOutcome]:
-    """Inventory once, then the enabled collections concurrently; datasets written on arrival."""
+    """The inventory (once) and the enabled collections concurrently; datasets written on
+    arrival. The collections start at once: the repository facts follow the inventory
+    as its pages arrive, the alert listings need it only to enrich their records."""
     config, deadline = state.config, state.deadline
-    try:
-        inventory = list_repositories(client, config.org)
-    except COLLECTION_ERRORS as err:
-        logger.error("repository inventory failed", extra=_error_fields(err))
-        reason = _failure_reason(err, deadline)
-        return _all_failed(config, f"repository inventory failed: {reason}")
-    logger.info("repository inventory listed", extra={"repositories": len(inventory)})
+    inventory = InventoryFeed()
     outcomes: dict[str, CollectionOutcome] = {}
-    pool = ThreadPoolExecutor(max_workers=len(config.collections), thread_name_prefix="collection")
+    pool = ThreadPoolExecutor(
+        max_workers=len(config.collections) + 1, thread_name_prefix="collection"
+    )
     try:
+        listing = pool.submit(_list_inventory, client, config.org, inventory)
         pending: dict[Future[tuple[CollectionResult, float]], str] = {}
         for name in config.collections:
             if not deadline.expired():
@@ -251,6 +250,10 @@ def _collect_all(state: RunState, client: GitHubClient) -> dict[str, CollectionO
     finally:
         # Never wait for a collection past the deadline; its next request raises anyway.
         pool.shutdown(wait=False, cancel_futures=True)
+    failed_listing = listing.exception() if listing.done() else None
+    if failed_listing is not None:
+        reason = f"repository inventory failed: {_failure_reason(failed_listing, deadline)}"
+        return _all_failed(config, reason)
     for name in config.collections:
         if name not in outcomes:
             reason = f"stopped: Lambda deadline reached before it finished ({deadline.describe()})"
@@ -259,8 +262,18 @@ def _collect_all(state: RunState, client: GitHubClient) -> dict[str, CollectionO
     return outcomes
 
 
+def _list_inventory(client: GitHubClient, org: str, inventory: InventoryFeed) -> None:
+    """List the repositories into ``inventory`` (which hands a failure to every reader)."""
+    try:
+        feed_repositories(client, org, inventory)
+    except COLLECTION_ERRORS as err:
+        logger.error("repository inventory failed", extra=_error_fields(err))
+        raise
+    logger.info("repository inventory listed", extra={"repositories": len(inventory)})
+
+
 def _timed(
-    state: RunState, name: str, client: GitHubClient, inventory: list[RepoListing]
+    state: RunState, name: str, client: GitHubClient, inventory: Sequence[RepoListing]
 ) -> tuple[CollectionResult, float]:
     """Run one collector; its result and its duration in seconds."""
     start = state.clock.monotonic()

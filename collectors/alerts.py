@@ -112,7 +112,19 @@ class RepositoryIndex:
     def __init__(self, client: GitHubClient, org: str, inventory: Sequence[RepoListing]) -> None:
         self._client = client
         self._org = org
-        self._by_folded = {listing.name.casefold(): listing for listing in inventory}
+        self._inventory = inventory
+        self._folded: dict[str, RepoListing] | None = None
+
+    @property
+    def _by_folded(self) -> dict[str, RepoListing]:
+        """Built on first use: the alerts are read while the inventory still arrives."""
+        if self._folded is None:
+            self._folded = {listing.name.casefold(): listing for listing in self._inventory}
+        return self._folded
+
+    def ready(self) -> None:
+        """Wait for the whole inventory (raising its error if listing it failed)."""
+        _ = self._by_folded
 
     def listing(self, name: str, alert_url: str) -> RepoListing:
         """The repository an alert belongs to."""

@@ -82,6 +82,7 @@ def collect_dependabot(
     records, open_alerts = alert_records(
         alerts, lambda alert: dependabot_record(alert, index, thresholds, now, where)
     )
+    index.ready()  # the inventory listed in full (or its error), even without records
     records.sort(key=lambda record: alert_sort_key(record, "created_at"))
     logger.info(
         "dependabot alerts collected",

@@ -181,6 +181,13 @@ class InventoryFeed(Sequence[RepoListing]):
         return iter(self.complete())
 
 
+def arriving(inventory: Sequence[RepoListing]) -> Iterator[RepoListing]:
+    """The inventory's listings as they arrive (a list's at once)."""
+    if isinstance(inventory, InventoryFeed):
+        return inventory.arriving()
+    return iter(inventory)
+
+
 def feed_repositories(client: Paginator, org: str, feed: InventoryFeed) -> None:
     """List ``org``'s repositories into ``feed`` page by page; the feed ends either way."""
     path = repos_path(org)

@@ -26,8 +26,8 @@ import base64
 import binascii
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from collectors import CollectionResult
 from collectors.batching import (
     BatchTooHeavyError,
+    batches,
     chunks,
     not_found_aliases,
     run_graphql,
@@ -44,7 +45,7 @@ from collectors.batching import (
 from collectors.codeowners import parse_owners
 from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
 from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
-from collectors.inventory import VISIBILITIES, RepoListing
+from collectors.inventory import VISIBILITIES, RepoListing, arriving
 from collectors.people import OrgDirectory
 from collectors.policy import PUBLIC, checklist, is_human_author
 from collectors.queries import (
@@ -556,12 +557,20 @@ def branches_needing_rules(drafts: Sequence[RepoDraft]) -> list[BranchCheck]:
     ]
 
 
-def run_all(executor: Executor, run: Callable[[T], R], units: Sequence[T]) -> list[R]:
+def run_all(executor: Executor, run: Callable[[T], R], units: Iterable[T]) -> list[R]:
     """``run`` over every unit on ``executor``, results in completion order.
 
-    The first unit that fails cancels the units not yet started and its error propagates.
+    Units are submitted as ``units`` yields them (it may still be arriving). The
+    first unit that fails cancels the units not yet started and its error propagates.
     """
-    futures = [executor.submit(run, unit) for unit in units]
+    futures: list[Future[R]] = []
+    try:
+        for unit in units:
+            futures.append(executor.submit(run, unit))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     results: list[R] = []
     try:
         for future in as_completed(futures):
@@ -581,11 +590,12 @@ def pending_pages(drafts: Sequence[RepoDraft]) -> list[tuple[str, RepoDraft]]:
 
 
 def read_all_drafts(
-    executor: Executor, reader: FactReader, active: Sequence[RepoListing], batch_size: int
+    executor: Executor, reader: FactReader, active: Iterable[RepoListing], batch_size: int
 ) -> list[RepoDraft]:
     """Every active repository's complete draft.
 
-    First pages in units of ``batch_size`` repositories; then, for the few
+    First pages in units of ``batch_size`` repositories, each sent as soon as
+    the inventory has listed enough active repositories; then, for the few
     repositories with more than 100 branches or open pull requests, rounds of
     aliased next-page queries batched across the whole organisation; then the
     whole text of each CODEOWNERS file GitHub cut (one REST request each); then the
@@ -594,7 +604,7 @@ def read_all_drafts(
     """
     drafts = [
         draft
-        for part in run_all(executor, reader.read_unit, chunks(active, batch_size))
+        for part in run_all(executor, reader.read_unit, batches(active, batch_size))
         for draft in part
     ]
     while pages := pending_pages(drafts):
@@ -658,11 +668,11 @@ def collect_repositories(
     now: datetime,
 ) -> CollectionResult:
     """repositories.json: one record per non-archived repository, sorted by name."""
-    active = sorted((item for item in inventory if not item.archived), key=lambda item: item.name)
     reader = FactReader(client, org, settings)
     with ThreadPoolExecutor(
         max_workers=settings.thread_count, thread_name_prefix="repo-facts"
     ) as executor:
+        active = (item for item in arriving(inventory) if not item.archived)
         drafts = read_all_drafts(executor, reader, active, settings.batch_size)
         facts = [draft.facts() for draft in drafts]
         directory = OrgDirectory(client, org, executor)
@@ -674,7 +684,7 @@ def collect_repositories(
         extra={
             "org": org,
             "repositories": len(records),
-            "archived_skipped": len(inventory) - len(active),
+            "archived_skipped": len(inventory) - len(records),
         },
     )
     return CollectionResult(records=records, warnings=security_warnings(facts))

@@ -76,6 +76,7 @@ def collect_secret_scanning(
     records, open_alerts = alert_records(
         alerts, lambda alert: secret_scanning_record(alert, index, threshold_days, now, where)
     )
+    index.ready()  # the inventory listed in full (or its error), even without records
     records.sort(key=lambda record: alert_sort_key(record, "creation_date"))
     logger.info(
         "secret scanning alerts collected",
