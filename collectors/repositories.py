@@ -607,6 +607,9 @@ def read_all_drafts(
         for part in run_all(executor, reader.read_unit, batches(active, batch_size))
         for draft in part
     ]
+    # In name order whatever order the batches finished in: the follow-up batches
+    # are then the same from one run to the next.
+    drafts.sort(key=lambda draft: draft.listing.name)
     while pages := pending_pages(drafts):
         run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
     cut = [draft for draft in drafts if draft.codeowners_blob is not None]

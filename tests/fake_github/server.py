@@ -287,7 +287,7 @@ class FakeGitHub:
                 if self.faults.latency > 0:
                     time.sleep(self.faults.latency)
                 response = self._answer_safely(request, matched)
-            self._take_service_time(route, response, arrived)
+            self._take_service_time(route, response, arrived, request)
             response = self._with_rate_headers(route, response)
             return response
         finally:
@@ -313,7 +313,9 @@ class FakeGitHub:
         self.stats.note_points(self._rest_points.peak, self._graphql_points.peak)
         return None
 
-    def _take_service_time(self, route: str, response: FakeResponse, arrived: float) -> None:
+    def _take_service_time(
+        self, route: str, response: FakeResponse, arrived: float, request: FakeRequest
+    ) -> None:
         """Sleep what is left of the modelled service time (the fake's CPU counts inside it)."""
         model = self.service_model
         if model is None:
@@ -326,7 +328,11 @@ class FakeGitHub:
         left = arrived + seconds - self.model_clock.monotonic()
         self.stats.add_service(route, seconds, late_by=-left)
         if left < 0:
-            logger.debug("late answer", extra={"route": route, "late_by": -left})
+            what = request.body[:40].decode("utf-8", "replace") if route == "graphql" else ""
+            logger.debug(
+                "late answer",
+                extra={"route": route, "late_by": -left, "what": what or request.target},
+            )
         if left > 0:
             self.model_clock.sleep(left)
 
