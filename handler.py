@@ -66,9 +66,9 @@ SETUP_ERRORS = (ConfigError, PrivateKeyError, AppAuthError, AppNotInstalledError
 # Errors a collection may raise that are "expected" (no traceback in the logs).
 COLLECTION_ERRORS = (CollectionError, GitHubError)
 DEADLINE_POLL_SECONDS = 0.5
-# Connections beyond thread_count: listing pages read at once (8), the alert
+# Connections beyond thread_count: listing pages read at once (32), the alert
 # chains (4 severities and secret scanning, each from both ends: 10) and room.
-EXTRA_CONNECTIONS = 24
+EXTRA_CONNECTIONS = 44
 
 Collector = Callable[[GitHubClient, RunConfig, Sequence[RepoListing], datetime], CollectionResult]
 

@@ -124,7 +124,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="active repositories; a comma-separated list runs each size (default 2000)",
     )
     parser.add_argument("--latency-ms", type=float, default=50.0, help="fake's latency per request")
-    parser.add_argument("--threads", type=int, default=20, help="handler thread_count (default 20)")
+    parser.add_argument(
+        "--threads", type=int, default=40, help="handler thread_count (default 40, as config.json)"
+    )
     parser.add_argument(
         "--repeat",
         type=int,

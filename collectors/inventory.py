@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 VISIBILITIES: Final = frozenset({"PUBLIC", "PRIVATE", "INTERNAL"})
 # Pages of a page-numbered listing read at once after the first (which names the last).
-PAGE_FAN_OUT: Final = 16
+PAGE_FAN_OUT: Final = 32
 
 
 class Paginator(Protocol):

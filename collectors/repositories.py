@@ -598,9 +598,7 @@ def read_all_drafts(
     the inventory has listed enough active repositories; then, for the few
     repositories with more than 100 branches or open pull requests, rounds of
     aliased next-page queries batched across the whole organisation; then the
-    whole text of each CODEOWNERS file GitHub cut (one REST request each); then the
-    rules of the branches only a ruleset could protect, up to 100 branches per
-    query across the whole organisation.
+    whole text of each CODEOWNERS file GitHub cut (one REST request each).
     """
     drafts = [
         draft
@@ -614,9 +612,14 @@ def read_all_drafts(
         run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
     cut = [draft for draft in drafts if draft.codeowners_blob is not None]
     run_all(executor, reader.read_whole_codeowners, cut)
+    return drafts
+
+
+def read_branch_rules(executor: Executor, reader: FactReader, drafts: Sequence[RepoDraft]) -> None:
+    """The rules of the branches only a ruleset could protect, up to 100 branches per
+    query across the whole organisation."""
     checks = branches_needing_rules(drafts)
     run_all(executor, reader.read_branch_rules, chunks(checks, BRANCHES_PER_RULES_QUERY))
-    return drafts
 
 
 # -- people and judgement ------------------------------------------------------------------
@@ -627,13 +630,25 @@ def needs_members(drafts: Sequence[RepoDraft]) -> bool:
     return any(is_human_author(author) for draft in drafts for author in draft.pull_request_authors)
 
 
-def people_facts(directory: OrgDirectory, facts: Sequence[RepoFacts], members: bool) -> PeopleFacts:
+def codeowners_owners(drafts: Sequence[RepoDraft]) -> set[str]:
+    """Every owner named in a CODEOWNERS file of the organisation."""
+    return {owner for draft in drafts for owner in draft.codeowners_owners or ()}
+
+
+def people_facts(directory: OrgDirectory, owners: set[str], members: bool) -> PeopleFacts:
     """Members (when needed) and the CODEOWNERS owners that give a point of contact."""
-    owners = {owner for item in facts for owner in item.codeowners_owners or ()}
     return PeopleFacts(
         members=directory.members() if members else None,
         owners_with_contact=directory.owners_with_contact(owners),
     )
+
+
+def prefetch_members(directory: OrgDirectory) -> None:
+    """List the members ahead of need; a failure is left to the call that needs them."""
+    try:
+        directory.members()
+    except (CollectionError, GitHubError) as exc:
+        logger.info("members not listed ahead", extra={"cause": str(exc)[:200]})
 
 
 def security_warnings(facts: Sequence[RepoFacts]) -> list[str]:
@@ -675,11 +690,21 @@ def collect_repositories(
     with ThreadPoolExecutor(
         max_workers=settings.thread_count, thread_name_prefix="repo-facts"
     ) as executor:
+        directory = OrgDirectory(client, org, executor)
+        # Nearly every organisation has an open pull request by a person, which makes
+        # membership matter: the members are listed while the facts are read.
+        executor.submit(prefetch_members, directory)
         active = (item for item in arriving(inventory) if not item.archived)
         drafts = read_all_drafts(executor, reader, active, settings.batch_size)
+        # The people behind CODEOWNERS are known now: look them up while the branch
+        # rules are read (from another thread; both wait on the same pool's batches).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="people") as side:
+            people_read = side.submit(
+                people_facts, directory, codeowners_owners(drafts), needs_members(drafts)
+            )
+            read_branch_rules(executor, reader, drafts)
+            people = people_read.result()
         facts = [draft.facts() for draft in drafts]
-        directory = OrgDirectory(client, org, executor)
-        people = people_facts(directory, facts, needs_members(drafts))
     facts.sort(key=lambda item: item.name)
     records = [repository_record(item, people, settings, now) for item in facts]
     logger.info(
