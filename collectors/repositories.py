@@ -26,6 +26,7 @@ import base64
 import binascii
 import logging
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -351,6 +352,9 @@ class FactReader:
         self._client = client
         self._org = org
         self._settings = settings
+        # Called once, from a worker, when a first page shows a person's pull request.
+        self.on_human_author: Callable[[], object] | None = None
+        self._human_seen = threading.Event()
 
     def where(self, name: str) -> str:
         return f"GraphQL repository {self._org}/{name}"
@@ -358,7 +362,13 @@ class FactReader:
     def read_unit(self, listings: Sequence[RepoListing]) -> list[RepoDraft]:
         """Drafts of one unit of repositories, first pages only (halved while too heavy)."""
         parts = with_halving(listings, self._read_batch, lambda item: self.where(item.name))
-        return [draft for part in parts for draft in part]
+        drafts = [draft for part in parts for draft in part]
+        if self.on_human_author is not None and not self._human_seen.is_set():
+            authors = (author for draft in drafts for author in draft.pull_request_authors)
+            if any(is_human_author(author) for author in authors):
+                self._human_seen.set()
+                self.on_human_author()
+        return drafts
 
     def read_next_pages(self, pages: Sequence[tuple[str, RepoDraft]]) -> list[None]:
         """One more page of each listed connection ("b": branches, "p": pull requests)."""
@@ -691,9 +701,9 @@ def collect_repositories(
         max_workers=settings.thread_count, thread_name_prefix="repo-facts"
     ) as executor:
         directory = OrgDirectory(client, org, executor)
-        # Nearly every organisation has an open pull request by a person, which makes
-        # membership matter: the members are listed while the facts are read.
-        executor.submit(prefetch_members, directory)
+        # The first open pull request by a person makes membership matter: the
+        # members are then listed while the other facts are read.
+        reader.on_human_author = lambda: executor.submit(prefetch_members, directory)
         active = (item for item in arriving(inventory) if not item.archived)
         drafts = read_all_drafts(executor, reader, active, settings.batch_size)
         # The people behind CODEOWNERS are known now: look them up while the branch
