@@ -2,9 +2,9 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTHON3 ?= python3
-RUNTIME := handler.py github_client collectors datalogger
+RUNTIME := handler.py organisations_handler.py github_client collectors datalogger
 
-.PHONY: setup test lint unit docs demo bench clean
+.PHONY: setup test lint unit docs serve-docs demo fan-out bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON3) -m venv $(VENV)
@@ -30,12 +30,23 @@ lint: $(VENV)/.installed
 unit: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(PY) -m pytest
 
-docs: $(VENV)/.installed
+## The site ships mermaid from node_modules (scripts/mkdocs_hooks.py), so it works offline.
+## NO_MKDOCS_2_WARNING hides Material's end-of-life banner (docs/architecture.md says why we stay).
+docs: setup
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+## The docs at http://127.0.0.1:8000 (DOCS_ADDR=host:port to change), rebuilt on every edit.
+DOCS_ADDR ?= 127.0.0.1:8000
+serve-docs: setup
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --strict --dev-addr $(DOCS_ADDR)
 
 ## A first run on a built-in sample organisation: no GitHub App, no AWS account.
 demo: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" VIRTUAL_ENV="$(CURDIR)/$(VENV)" $(PY) scripts/demo.py
+
+## Many organisations on the local machine: the state machine's steps in-process (not Step Functions).
+fan-out: $(VENV)/.installed
+	$(PY) scripts/fan_out.py $(FAN_OUT_ARGS)
 
 ## Requests, wall time and memory at organisation scale (N=2000 by default).
 bench: $(VENV)/.installed

@@ -6,7 +6,7 @@ enabled collections concurrently -> datasets -> run summary (last).
 ``handler(event, context)`` is what Lambda calls; :func:`run` is the same with
 its dependencies (environment, clock, AWS clients, log stream) injectable for
 tests. ``python -m handler`` runs one collection locally: exit status 0 on
-success, 1 when the run failed, 2 on a configuration error.
+success, 1 when the run failed, 2 when it could not start (``--help``: usage).
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ from collectors.errors import CollectionError
 from collectors.inventory import InventoryFeed, RepoListing, feed_repositories
 from collectors.repositories import RepositorySettings, collect_repositories
 from collectors.secret_scanning import collect_secret_scanning
+from datalogger.cli import (
+    EXIT_OK,
+    EXIT_RUN_FAILED,
+    EXIT_SETUP_ERROR,
+    invoked_locally,
+    parse_command_line,
+    short_cause,
+)
 from datalogger.config import LOG_LEVELS, RunConfig, load_config
 from datalogger.deadline import Deadline
 from datalogger.errors import ConfigError, RunFailed, WriteError
@@ -41,12 +49,11 @@ from datalogger.summary import ApiUsage, CollectionOutcome, build_summary
 from datalogger.writers import (
     DATASET_FILES,
     SUMMARY_FILE,
-    LocalWriter,
     S3Client,
-    S3Writer,
     Writer,
     dataset_bytes,
     json_bytes,
+    make_writer,
 )
 from github_client import SYSTEM_CLOCK, Clock, GitHubClient, load_private_key
 from github_client.errors import (
@@ -120,8 +127,17 @@ class Services:
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Lambda entry point: run once with the process environment."""
-    return run(event, context, Services(env=os.environ))
+    """Lambda entry point: run once with the process environment.
+
+    Under ``serverless invoke local`` a failure ends the process with one line
+    naming the cause (exit status 1) instead of a traceback.
+    """
+    try:
+        return run(event, context, Services(env=os.environ))
+    except Exception as err:
+        if invoked_locally(context):
+            raise SystemExit(short_cause(err)) from None
+        raise
 
 
 def run(event: Any, context: Any, services: Services) -> dict[str, Any]:
@@ -144,18 +160,19 @@ def run(event: Any, context: Any, services: Services) -> dict[str, Any]:
         close_logging()
 
 
-def main() -> int:
-    """``python -m handler``: one local run; 0 ok, 1 run failed, 2 configuration error.
+def main(argv: list[str] | None = None) -> int:
+    """``python -m handler``: one local run; 0 ok, 1 run failed, 2 could not start.
 
-    Every outcome is already logged by :func:`run`; nothing else is printed.
+    Every outcome is logged by :func:`run`; a failure adds its cause as the last
+    line on standard error. ``--help`` prints the usage.
     """
+    parse_command_line(argv)
     try:
         handler({}, None)
-    except ConfigError:
-        return 2
-    except Exception:  # noqa: BLE001 - the process boundary: the exit status is the report
-        return 1
-    return 0
+    except Exception as err:  # noqa: BLE001 - the process boundary: the exit status is the report
+        sys.stderr.write(short_cause(err) + "\n")
+        return EXIT_SETUP_ERROR if isinstance(err, SETUP_ERRORS) else EXIT_RUN_FAILED
+    return EXIT_OK
 
 
 # --------------------------------------------------------------------------- the run
@@ -354,7 +371,7 @@ def _bootstrap_log_level(env: Mapping[str, str]) -> str:
 
 
 def _start_logging(config: RunConfig, services: Services) -> None:
-    local_dir = config.output_dir if config.show_log_locally else None
+    local_dir = config.local_dir if config.show_log_locally else None
     configure_logging(config.log_level, local_dir=local_dir, stream=services.log_stream)
     append_invocation_keys(org=config.org)
     if config.ignored_event_keys:
@@ -366,6 +383,7 @@ def _start_logging(config: RunConfig, services: Services) -> None:
             "write_to_s3": config.write_to_s3,
             "thread_count": config.thread_count,
             "key_source": config.key_source,
+            "output_prefix": config.output_prefix,
         },
     )
     logger.debug(
@@ -385,9 +403,7 @@ def _start_logging(config: RunConfig, services: Services) -> None:
 
 
 def _writer(config: RunConfig, started_at: datetime, services: Services) -> Writer:
-    if config.write_to_s3 and config.s3_bucket:
-        return S3Writer(config.s3_bucket, started_at.date(), services.s3_client)
-    return LocalWriter(config.output_dir)
+    return make_writer(config, started_at, services.s3_client)
 
 
 def _all_failed(config: RunConfig, reason: str) -> dict[str, CollectionOutcome]:

@@ -273,6 +273,12 @@ def measure(
             comparisons.append(comparison)
             if profile_to is not None:
                 _print_profile(profile_to)
+        violations = fake.contract_violations()
+    if violations and results:  # the fake checks every REST call against GitHub's description
+        results[-1].failures += [
+            f"N={n}: REST contract: {v['method']} {v['target']}: {v['message']}"
+            for v in violations[:20]
+        ]
     return results, comparisons
 
 

@@ -1,11 +1,11 @@
 """Alert objects padded to the size GitHub really sends (``--github-sized-alerts``).
 
-The fake's alert objects carry only the fields the logger reads (about 1.3 kB
-of JSON). GitHub's carry the whole advisory (description, CVSS, CWEs,
-references, vulnerable ranges) and a ~45-field repository object with its
-owner, about 6-8 kB. The counting proxy can pad every alert it forwards with
-fields of that shape and size, so that the benchmark measures the handler's
-memory against realistic pages. The padding never changes a field the
+The fake's alert objects carry every field GitHub's REST description
+requires (5-6 kB of JSON). GitHub's also carry optional ones (a longer
+advisory text, CVSS severities, EPSS, more references), about 6-8 kB. The
+counting proxy can pad every alert it forwards with fields of that shape and
+size, so that the benchmark measures the handler's memory against realistic
+pages. The padding never changes a field the
 logger reads.
 """
 

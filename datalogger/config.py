@@ -9,9 +9,10 @@ private key variables are never read here beyond "is it set", and never echoed.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -34,7 +35,10 @@ COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
 SEVERITIES = ("critical", "high", "medium", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 KEY_SOURCES = ("GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE", "AWS_SECRET_NAME")
-EVENT_KEYS = ("org", "write_to_s3", "collections")
+EVENT_KEYS = ("org", "write_to_s3", "collections", "output_prefix")
+# output_prefix: letters, digits and ._-/ only (interface.md "Entry point").
+_PREFIX_CHARACTERS = re.compile(r"^[A-Za-z0-9._/-]*$")
+MAX_OUTPUT_PREFIX = 200
 
 # features.<flag> -> collection name used in outputs and the run summary
 FEATURE_OF_COLLECTION = dict(
@@ -60,6 +64,7 @@ SETTING_KEYS = (
 )
 
 _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+ORG_LOGIN_PATTERN = _ORG_LOGIN
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _TRUE = ("true", "1", "yes")
@@ -87,6 +92,13 @@ class RunConfig:
     inactivity_threshold: int
     signed_commit_number: int
     ignored_event_keys: tuple[str, ...] = ()
+    # Put before every key and local path the run writes or reads ("" = the root).
+    output_prefix: str = ""
+
+    @property
+    def local_dir(self) -> Path:
+        """Where this run's local files go: ``OUTPUT_DIR/<output_prefix>``."""
+        return self.output_dir / self.output_prefix
 
     def enabled(self, collection: str) -> bool:
         """Whether ``collection`` runs in this invocation."""
@@ -163,7 +175,15 @@ def _require_object(
 
 
 def _check_keys(obj: Mapping[str, Any], path: Path, prefix: str, expected: tuple[str, ...]) -> None:
-    """Every expected key present and no unknown (misspelled) key."""
+    """No unknown (misspelt) key, then every expected key present.
+
+    Unknown keys are reported first: a misspelt key is also a missing one, and
+    the misspelling is what the operator has to fix.
+    """
+    for key in obj:
+        if key not in expected:
+            missing = [k for k in expected if k not in obj]
+            raise _unknown_key_error(path, prefix, key, missing, expected)
     for key in expected:
         if key not in obj:
             raise _file_error(
@@ -172,14 +192,34 @@ def _check_keys(obj: Mapping[str, Any], path: Path, prefix: str, expected: tuple
                 "is missing",
                 "Add it (see the shipped config.json for its meaning and default).",
             )
-    for key in obj:
-        if key not in expected:
-            raise _file_error(
-                path,
-                f"{prefix}{key}",
-                "is not a known setting",
-                f"Remove it or fix its spelling; known keys: {', '.join(expected)}.",
-            )
+
+
+def _unknown_key_error(
+    path: Path, prefix: str, key: str, missing: list[str], known: tuple[str, ...]
+) -> ConfigError:
+    """'not a known setting', with the closest known key when one is close enough."""
+    misspelt = close_match(key, missing)
+    duplicate = None if misspelt else close_match(key, known)
+    if misspelt is not None:
+        problem, fix = (
+            f"is not a known setting (did you mean '{prefix}{misspelt}'?)",
+            (f"Fix its spelling: rename it to '{misspelt}'."),
+        )
+    elif duplicate is not None:
+        problem, fix = (
+            f"is not a known setting (did you mean '{prefix}{duplicate}'?)",
+            (f"Remove it: '{prefix}{duplicate}' is already set."),
+        )
+    else:
+        problem = "is not a known setting"
+        fix = f"Remove it or fix its spelling; known keys: {', '.join(known)}."
+    return _file_error(path, f"{prefix}{key}", problem, fix)
+
+
+def close_match(word: str, candidates: Sequence[str]) -> str | None:
+    """The candidate ``word`` is most probably a misspelling of, if any (difflib)."""
+    matches = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 # --------------------------------------------------------------------------- config.json
@@ -251,10 +291,12 @@ def _thresholds(value: object, path: Path) -> Mapping[str, int]:
     obj = _require_object(value, path, key, SEVERITIES)
     for severity in obj:
         if severity not in SEVERITIES:
+            match = close_match(severity.lower(), [s for s in SEVERITIES if s not in obj])
+            meant = f" (did you mean '{key}.{match}'?)" if match else ""
             raise _file_error(
                 path,
                 f"{key}.{severity}",
-                "is not a Dependabot severity",
+                f"is not a Dependabot severity{meant}",
                 f"Use only {', '.join(SEVERITIES)} (lower case).",
             )
     for severity in SEVERITIES:
@@ -452,6 +494,7 @@ class EventOverrides:
     write_to_s3: bool | None = None
     collections: tuple[str, ...] | None = None
     ignored_keys: tuple[str, ...] = ()
+    output_prefix: str | None = None
 
 
 def _event_error(key: str, problem: str, fix: str) -> ConfigError:
@@ -483,6 +526,7 @@ def parse_event(event: object) -> EventOverrides:
         write_to_s3=write,
         collections=_event_collections(event.get("collections")),
         ignored_keys=ignored,
+        output_prefix=parse_output_prefix(event.get("output_prefix")),
     )
 
 
@@ -496,6 +540,36 @@ def _event_collections(value: object) -> tuple[str, ...] | None:
         if item not in COLLECTIONS:
             raise _event_error("collections", f"names an unknown collection {_shown(item)}", fix)
     return tuple(name for name in COLLECTIONS if name in value)
+
+
+def parse_output_prefix(value: object) -> str | None:
+    """The event's ``output_prefix``, validated; None when absent.
+
+    A prefix is a relative key and path: letters, digits and ``._-/``, ending
+    in ``/``, without ``..``, a leading ``/`` or an empty segment, so that it
+    can never reach outside the bucket's or OUTPUT_DIR's tree.
+    """
+    if value is None:
+        return None
+    key = "output_prefix"
+    fix = 'Use letters, digits and . _ - / only, ending in "/", e.g. "orgs/acme/".'
+    if not isinstance(value, str):
+        raise _event_error(key, f"must be a string, got {_type_name(value)}", fix)
+    shown = _shown(value)
+    if ".." in value:
+        raise _event_error(key, f'{shown} contains ".."', fix)
+    if value.startswith("/"):
+        raise _event_error(key, f'{shown} starts with "/"', fix)
+    if not _PREFIX_CHARACTERS.fullmatch(value):
+        problem = f"{shown} contains characters outside letters, digits and ._-/"
+        raise _event_error(key, problem, fix)
+    if not value.endswith("/"):
+        raise _event_error(key, f'{shown} does not end with "/"', fix)
+    if "//" in value:
+        raise _event_error(key, f"{shown} has an empty path segment", fix)
+    if len(value) > MAX_OUTPUT_PREFIX:
+        raise _event_error(key, f"is longer than {MAX_OUTPUT_PREFIX} characters", fix)
+    return value
 
 
 # --------------------------------------------------------------------------- assembly
@@ -551,6 +625,27 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         inactivity_threshold=file_config.inactivity_threshold,
         signed_commit_number=file_config.signed_commit_number,
         ignored_event_keys=overrides.ignored_keys,
+        output_prefix=overrides.output_prefix or "",
+    )
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """What the steps that act as the App itself need (no organisation, no config file)."""
+
+    app_client_id: str
+    key_source: str
+    api_url: str
+    log_level: str
+
+
+def load_app_settings(env: Mapping[str, str]) -> AppSettings:
+    """The App's client ID, key source, API URL and log level; ConfigError when invalid."""
+    return AppSettings(
+        app_client_id=_env_client_id(env),
+        key_source=_env_key_source(env),
+        api_url=_env_api_url(env),
+        log_level=_env_log_level(env),
     )
 
 

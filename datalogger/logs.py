@@ -173,8 +173,10 @@ def configure_logging(
         if getattr(handler, _OWN_HANDLER_ATTR, False):
             root.removeHandler(handler)
             handler.close()
-        elif type(handler).__name__.startswith("LambdaLogger"):
-            root.removeHandler(handler)  # the runtime's plain-text handler
+        elif type(handler).__name__.startswith("LambdaLogger") or _is_plain_console(handler):
+            # The Lambda runtime's plain-text handler, or the one `logging.basicConfig()`
+            # installs (`serverless invoke local`'s wrapper calls it): each record once, as JSON.
+            root.removeHandler(handler)
     root.addHandler(_own_handler(logging.StreamHandler(stream or sys.stdout)))
     if local_dir is not None:
         local_dir.mkdir(parents=True, exist_ok=True)
@@ -184,6 +186,34 @@ def configure_logging(
     # Third-party libraries stay quiet unless we debug them deliberately.
     for noisy in ("urllib3", "botocore", "boto3", "s3transfer"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    pool_logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _Urllib3RetryFilter) for f in pool_logger.filters):
+        pool_logger.addFilter(_Urllib3RetryFilter())
+
+
+class _Urllib3RetryFilter(logging.Filter):
+    """Drop urllib3's "Retrying (Retry(...)) after connection broken" warnings.
+
+    The client logs every retry itself ("retrying GitHub request", with the
+    method, path and reason) and raises one error naming the cause when it
+    gives up; urllib3's lines would repeat that, without the context.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Retrying ("))
+
+
+def _is_plain_console(handler: logging.Handler) -> bool:
+    """A bare StreamHandler on stderr/stdout, as ``logging.basicConfig()`` makes it.
+
+    Subclasses (pytest's capture, a host's own handlers) are not touched.
+    """
+    return type(handler) is logging.StreamHandler and handler.stream in (
+        sys.stderr,
+        sys.stdout,
+        sys.__stderr__,
+        sys.__stdout__,
+    )
 
 
 def close_logging() -> None:

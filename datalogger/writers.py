@@ -4,6 +4,11 @@ Two runs over the same GitHub state produce byte-identical datasets: records are
 sorted by the documented keys, serialised with ``indent=2``, UTF-8, and a trailing
 newline. S3 mode writes the "latest" key and the same bytes under
 ``history/YYYY-MM-DD/`` (UTC date of the run start); it needs only ``s3:PutObject``.
+
+A run's ``output_prefix`` (e.g. ``orgs/acme/``) is applied here and nowhere
+else: :func:`make_writer` gives the local writer ``OUTPUT_DIR/<prefix>`` and the
+S3 writer the prefix before every key, history included, so every file a run
+writes (and any it reads back through these keys) stays under it.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from datalogger.config import COLLECTIONS
+from datalogger.config import COLLECTIONS, RunConfig
 from datalogger.errors import WriteError
 
 logger = logging.getLogger(__name__)
@@ -115,9 +120,12 @@ class S3Writer:
     dashboard reads is still last run's, consistent with its history.
     """
 
-    def __init__(self, bucket: str, run_date: date, client: S3Client | None = None) -> None:
+    def __init__(
+        self, bucket: str, run_date: date, client: S3Client | None = None, prefix: str = ""
+    ) -> None:
         self.bucket = bucket
         self.run_date = run_date
+        self.prefix = prefix  # validated by config.parse_output_prefix: "" or "a/b/"
         self._client = client
 
     def _s3(self) -> S3Client:
@@ -128,8 +136,8 @@ class S3Writer:
         return self._client
 
     def keys_for(self, name: str) -> list[str]:
-        """The history key, then the latest key, for file ``name``."""
-        return [f"history/{self.run_date.isoformat()}/{name}", name]
+        """The history key, then the latest key, for file ``name`` (both under the prefix)."""
+        return [f"{self.prefix}history/{self.run_date.isoformat()}/{name}", f"{self.prefix}{name}"]
 
     def write(self, name: str, data: bytes) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
@@ -153,3 +161,10 @@ class S3Writer:
                 ) from err
             written.append(f"s3://{self.bucket}/{key}")
         return written
+
+
+def make_writer(config: RunConfig, started_at: datetime, s3_client: S3Client | None) -> Writer:
+    """The run's writer: S3 or ``OUTPUT_DIR``, under the run's ``output_prefix``."""
+    if config.write_to_s3 and config.s3_bucket:
+        return S3Writer(config.s3_bucket, started_at.date(), s3_client, config.output_prefix)
+    return LocalWriter(config.local_dir)

@@ -63,11 +63,12 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 45.0
 #: A single rate-limit wait longer than this is not attempted (GitHub's windows are 1 h).
 MAX_LIMIT_WAIT = 3600.0 + 120.0
-#: Connection failures (request never sent) are retried at once by urllib3; read
-#: errors and timeouts come back to our loop, which backs off on the injected clock.
+#: urllib3 retries nothing itself (redirects aside): connection failures, read
+#: errors and timeouts come back to our loop, which logs, counts and backs off on
+#: the injected clock (a host that cannot be reached at all: 3 attempts, <= 3 s).
 _TRANSPORT_RETRY = Retry(
     total=None,
-    connect=2,
+    connect=0,
     read=0,
     redirect=3,
     status=0,
@@ -210,7 +211,20 @@ class GitHubClient:
         that is not a JSON list, or a ``Link`` header that cannot be read, is
         retried a little and then raises :class:`ResponseFormatError`.
         """
-        url: str | None = self._api.target(path, params)
+        return self._paginate(self._api.target(path, params), app_auth=False, fan_out=fan_out)
+
+    def paginate_as_app(self, path: str, params: Params | None = None) -> Iterator[Any]:
+        """Every item of a listing GitHub serves to the App itself (App JWT), e.g.
+        ``GET /app/installations``. A rejected JWT raises :class:`AppAuthError`."""
+        try:
+            yield from self._paginate(self._api.target(path, params), app_auth=True)
+        except HTTPStatusError as exc:
+            if exc.status == 401:
+                raise self._app_error(exc) from None
+            raise
+
+    def _paginate(self, start: str, *, app_auth: bool, fan_out: int = 1) -> Iterator[Any]:
+        url: str | None = start
         seen: set[str] = set()
         first = True
         while url is not None:
@@ -222,14 +236,14 @@ class GitHubClient:
                     'Link rel="next" points back to a page already read',
                 )
             seen.add(url)
-            response = self._execute(_Call("GET", url, expect_list=True))
+            response = self._execute(_Call("GET", url, app_auth=app_auth, expect_list=True))
             yield from list_items(response.data) or []
             url = next_link(response)
             pages = numbered_page_urls(page_links(response)) if first and fan_out > 1 else None
             first = False
             if pages:
                 seen.update(pages)
-                last = yield from self._pages_in_parallel(pages, fan_out)
+                last = yield from self._pages_in_parallel(pages, fan_out, app_auth)
                 url = next_link(last)  # the listing grew while it was read: go on from there
 
     def pages(self, path: str, params: Params | None = None) -> Iterator[Page]:
@@ -249,7 +263,9 @@ class GitHubClient:
             url = next_link(response)
             yield Page(list_items(response.data) or [], url is not None)
 
-    def _pages_in_parallel(self, urls: list[str], fan_out: int) -> Generator[Any, None, Response]:
+    def _pages_in_parallel(
+        self, urls: list[str], fan_out: int, app_auth: bool = False
+    ) -> Generator[Any, None, Response]:
         """Items of ``urls`` in order, ``fan_out`` requests at a time; returns the last page."""
         workers = min(fan_out, len(urls))
         window = 2 * workers
@@ -259,13 +275,13 @@ class GitHubClient:
         try:
             queued = iter(urls)
             for url in islice(queued, window):
-                pending.append(executor.submit(self._execute, _Call("GET", url, expect_list=True)))
+                call = _Call("GET", url, app_auth=app_auth, expect_list=True)
+                pending.append(executor.submit(self._execute, call))
             while pending:
                 last = pending.popleft().result()
                 for url in islice(queued, 1):
-                    pending.append(
-                        executor.submit(self._execute, _Call("GET", url, expect_list=True))
-                    )
+                    call = _Call("GET", url, app_auth=app_auth, expect_list=True)
+                    pending.append(executor.submit(self._execute, call))
                 yield from list_items(last.data) or []
         finally:
             for future in pending:
@@ -398,7 +414,8 @@ class GitHubClient:
                 preload_content=True,
             )
         except urllib3.exceptions.HTTPError as exc:
-            return _Outcome(Verdict.TRANSPORT, None, describe_transport_error(exc), exc)
+            verdict = Verdict.UNREACHABLE if is_unreachable(exc) else Verdict.TRANSPORT
+            return _Outcome(verdict, None, describe_transport_error(exc), exc)
         finally:
             self._pacer.release()
         data, problem = decode_json(raw.data)
@@ -511,7 +528,7 @@ class GitHubClient:
             raise RateLimitExceeded(
                 call.method,
                 call.path,
-                kind=f"{call.bucket} rate limit",
+                kind="GraphQL rate limit" if call.graphql else "REST rate limit",
                 status=None,
                 wait_seconds=pause,
                 reset_at=self._clock.time() + pause,
@@ -563,7 +580,7 @@ class GitHubClient:
             return ServerError(
                 call.method, call.path, None, outcome.problem, hint=hint, attempts=attempts
             )
-        if verdict is Verdict.TRANSPORT:
+        if verdict in (Verdict.TRANSPORT, Verdict.UNREACHABLE):
             # No connection at all (refused, DNS, reset): a smaller query would not help.
             return TransportError(call.method, call.path, outcome.problem, attempts=attempts)
         response = outcome.response
@@ -686,6 +703,14 @@ def is_read_timeout(exc: BaseException | None) -> bool:
     if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
     return isinstance(exc, urllib3.exceptions.ReadTimeoutError)
+
+
+def is_unreachable(exc: BaseException | None) -> bool:
+    """Whether no connection could be opened at all (refused, DNS, connect timeout)."""
+    if isinstance(exc, urllib3.exceptions.MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    # NewConnectionError and NameResolutionError subclass ConnectTimeoutError.
+    return isinstance(exc, urllib3.exceptions.ConnectTimeoutError)
 
 
 def describe_transport_error(exc: urllib3.exceptions.HTTPError) -> str:

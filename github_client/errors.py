@@ -128,9 +128,11 @@ class RateLimitExceeded(GitHubError):  # noqa: N818 (public name, see architectu
         self.reset_at = reset_at
         self.reason = reason
         reset = "" if reset_at is None else f"; the limit resets at epoch {int(reset_at)}"
+        # No status when an earlier answer (another request's) set the pause.
+        answered = "" if status is None else f" (HTTP {status})"
         super().__init__(
-            f"{method} {path} hit GitHub's {kind.replace('_', ' ')} "
-            f"(HTTP {status}): {reason}; a wait of {wait_seconds:.0f} s was needed{reset}. "
+            f"{method} {path} hit GitHub's {kind.replace('_', ' ')}"
+            f"{answered}: {reason}; a wait of {wait_seconds:.0f} s was needed{reset}. "
             "Run again after the reset, lower thread_count, or give the run more time."
         )
 

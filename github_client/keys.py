@@ -25,6 +25,8 @@ class SecretsManagerClient(Protocol):
 
 
 KEY_SOURCES = ("GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE", "AWS_SECRET_NAME")
+#: What ``ssh-keygen`` writes by default; cryptography's PEM loader cannot read it.
+OPENSSH_HEADER = "-----BEGIN OPENSSH PRIVATE KEY-----"
 
 
 def load_private_key(
@@ -68,6 +70,13 @@ def normalise_pem(pem: str) -> str:
 
 def parse_private_key(pem: str, source: str) -> RSAPrivateKey:
     """The RSA key in ``pem``; :class:`PrivateKeyError` naming ``source`` otherwise."""
+    if OPENSSH_HEADER in pem:
+        raise PrivateKeyError(
+            f"The GitHub App private key from {source} is in OpenSSH format "
+            f"({OPENSSH_HEADER.strip('-')}); GitHub App keys are PKCS#1 PEM (BEGIN RSA PRIVATE "
+            "KEY), as the App's settings page downloads them. Use that .pem file unchanged, or "
+            'convert this one in place with: ssh-keygen -p -m PEM -N "" -f key.pem'
+        )
     try:
         key = load_pem_private_key(pem.encode("utf-8"), password=None)
     except (ValueError, TypeError, UnsupportedAlgorithm) as exc:

@@ -37,6 +37,7 @@ class Verdict(enum.StrEnum):
     GRAPHQL_RATE_LIMITED = "graphql_rate_limited"
     UNAUTHORIZED = "unauthorized"  # 401: a new installation token may help, once
     TRANSPORT = "transport"  # no HTTP answer (set by the caller, not by classify)
+    UNREACHABLE = "unreachable"  # no connection at all: refused, DNS, connect timeout (caller)
     MALFORMED = "malformed"  # unusable 2xx body (set by the caller, not by classify)
 
 
@@ -165,30 +166,35 @@ class RetryState:
     ``total`` bounds every kind of retry; ``server`` bounds 5xx and transport
     failures (GraphQL uses a small value so that callers can split a heavy
     batch); ``malformed`` bounds unusable answers; ``unauthorized`` allows the
-    single fresh-token retry after a 401. A negative counter means exhausted.
+    single fresh-token retry after a 401; ``unreachable`` bounds attempts to
+    open a connection at all (a wrong ``GITHUB_API_URL``, no network: waiting
+    longer rarely helps, and the operator should hear about it in seconds).
+    A negative counter means exhausted.
     """
 
     total: int
     server: int
     malformed: int = 2
     unauthorized: int = 1
+    unreachable: int = 2
     history: tuple[RetryEvent, ...] = ()
 
     def increment(
         self, verdict: Verdict, status: int | None, wait_seconds: float = 0.0
     ) -> RetryState:
         """The state after one more retry for ``verdict``."""
-        server = verdict in (Verdict.SERVER_ERROR, Verdict.TRANSPORT)
+        server = verdict in (Verdict.SERVER_ERROR, Verdict.TRANSPORT, Verdict.UNREACHABLE)
         return RetryState(
             total=self.total - (verdict is not Verdict.UNAUTHORIZED),
             server=self.server - server,
             malformed=self.malformed - (verdict is Verdict.MALFORMED),
             unauthorized=self.unauthorized - (verdict is Verdict.UNAUTHORIZED),
+            unreachable=self.unreachable - (verdict is Verdict.UNREACHABLE),
             history=(*self.history, RetryEvent(verdict, status, wait_seconds)),
         )
 
     def is_exhausted(self) -> bool:
-        return min(self.total, self.server, self.malformed, self.unauthorized) < 0
+        return min(self.total, self.server, self.malformed, self.unauthorized, self.unreachable) < 0
 
     def count(self, verdict: Verdict) -> int:
         """Retries already made for ``verdict``."""

@@ -14,6 +14,7 @@ Exit status 0 when the run succeeded, 1 when it failed or could not start.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -43,6 +44,8 @@ OUTPUT_FILES = (
     "invoke_local.log",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
+DATASETS_DOCS = "docs/datasets/ (one page per file, e.g. repositories.md)"
+OWN_ORG_SECTION = "Running it on your organisation"
 INVOKE_SECONDS = 900.0
 LOG_TAIL_LINES = 25
 
@@ -62,17 +65,47 @@ def _repositories(count: int) -> str:
     return "1 repository" if count == 1 else f"{count} repositories"
 
 
+BAR_WIDTH = 40
+
+
+def _bar(count: int, total: int) -> str:
+    """A bar proportional to ``count``: one ``#`` per repository up to BAR_WIDTH of them."""
+    if count <= 0 or total <= 0:
+        return ""
+    if total <= BAR_WIDTH:
+        return "#" * count
+    return "#" * max(1, round(BAR_WIDTH * count / total))
+
+
+def _passes_everything(repo: Mapping[str, Any]) -> bool:
+    return all(broken is False for broken in repo["checklist"].values())
+
+
 def _check_table(repositories: Sequence[Mapping[str, Any]]) -> list[str]:
-    """One line per check: how many repositories fail it, with a bar."""
+    """One line per check: how many repositories fail it, with a proportional bar."""
     checks: list[str] = list(repositories[0]["checklist"]) if repositories else []
     failing = Counter(
         check for repo in repositories for check, broken in repo["checklist"].items() if broken
     )
     total = len(repositories)
     return [
-        f"  {check:<26} {failing[check]:>5}  {'#' * round(20 * failing[check] / total)}".rstrip()
+        f"  {check:<26} {failing[check]:>5}  {_bar(failing[check], total)}".rstrip()
         for check in checks
     ]
+
+
+def _audited_line(repositories: Sequence[Mapping[str, Any]], in_org: int | None) -> str:
+    """How many were audited against how many exist, and how many pass every check."""
+    audited = len(repositories)
+    passing = sum(1 for repo in repositories if _passes_everything(repo))
+    if in_org is not None and in_org > audited:
+        scope = (
+            f"Repositories audited: {audited} of the {in_org} in the organisation "
+            f"(the {in_org - audited} archived ones are not audited)"
+        )
+    else:
+        scope = f"Repositories audited: {audited} (archived ones are not audited)"
+    return f"{scope}; {passing} of {audited} pass every check."
 
 
 def _worst_repositories(repositories: Sequence[Mapping[str, Any]], limit: int = 5) -> list[str]:
@@ -92,20 +125,36 @@ def _worst_repositories(repositories: Sequence[Mapping[str, Any]], limit: int = 
     ]
 
 
+def _in_repositories(alerts: Sequence[Mapping[str, Any]]) -> str:
+    """'N in M repositories, K of the N in archived ones': the same for every alert kind."""
+    repositories = len({alert["repository"] for alert in alerts})
+    archived = sum(1 for alert in alerts if alert.get("repository_archived"))
+    return (
+        f"{len(alerts)} in {_repositories(repositories)}, "
+        f"{archived} of the {len(alerts)} in archived ones"
+    )
+
+
 def _dependabot_line(alerts: Sequence[Mapping[str, Any]]) -> str:
     by_severity = Counter(alert["severity"] for alert in alerts)
     counts = ", ".join(f"{severity} {by_severity[severity]}" for severity in SEVERITIES)
-    repositories = len({alert["repository"] for alert in alerts})
-    return f"{len(alerts)} in {_repositories(repositories)} ({counts})"
+    return f"{_in_repositories(alerts)} ({counts})"
 
 
 def _secret_scanning_line(alerts: Sequence[Mapping[str, Any]]) -> str:
     repositories = sorted({alert["repository"] for alert in alerts})
-    archived = sum(1 for alert in alerts if alert.get("repository_archived"))
-    return (
-        f"{len(alerts)} in {_repositories(len(repositories))} "
-        f"({', '.join(repositories) or 'none'}; {archived} in archived ones)"
-    )
+    return f"{_in_repositories(alerts)} ({', '.join(repositories) or 'none'})"
+
+
+def _critical_repositories(alerts: Sequence[Mapping[str, Any]]) -> list[str]:
+    """'  name  N critical' for every repository with critical Dependabot alerts, most first."""
+    critical = Counter(alert["repository"] for alert in alerts if alert["severity"] == "critical")
+    archived = {alert["repository"] for alert in alerts if alert.get("repository_archived")}
+    width = max((len(name) for name in critical), default=0)
+    return [
+        f"  {name:<{width}}  {count} critical" + (" (archived)" if name in archived else "")
+        for name, count in sorted(critical.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 def _collection_line(
@@ -119,8 +168,12 @@ def _collection_line(
     return f"{name}: FAILED: {outcome.get('error') or 'no reason given'}{kept}"
 
 
-def summarise(output_dir: Path) -> str:
-    """A short human summary of the datasets and run summary in ``output_dir``."""
+def summarise(output_dir: Path, repositories_in_org: int | None = None) -> str:
+    """A short human summary of the datasets and run summary in ``output_dir``.
+
+    ``repositories_in_org``: how many repositories the organisation has, archived
+    ones included (the demo knows it from the sample), to explain the audited count.
+    """
     summary_path = output_dir / "run_summary.json"
     if not summary_path.exists():
         return f"No run summary in {output_dir}: the run stopped before writing anything."
@@ -138,10 +191,7 @@ def summarise(output_dir: Path) -> str:
     repositories_path = output_dir / "repositories.json"
     if repo_outcome["status"] == "succeeded":
         repositories = _read_json(repositories_path)
-        lines.append(
-            f"Repositories audited: {len(repositories)} (archived ones excluded); "
-            "how many fail each check:"
-        )
+        lines += [_audited_line(repositories, repositories_in_org), "How many fail each check:"]
         lines.extend(_check_table(repositories))
         worst = _worst_repositories(repositories)
         if worst:
@@ -161,8 +211,13 @@ def summarise(output_dir: Path) -> str:
     ):
         path = output_dir / file_name
         outcome = collections[key]
-        text = describe(_read_json(path)) if outcome["status"] == "succeeded" else None
+        alerts = _read_json(path) if outcome["status"] == "succeeded" else None
+        text = None if alerts is None else describe(alerts)
         lines.append(_collection_line(title, outcome, path, text))
+        if key == "dependabot" and alerts:
+            critical = _critical_repositories(alerts)
+            if critical:
+                lines += ["  Repositories with critical alerts:", *("  " + c for c in critical)]
 
     points = api.get("graphql_points")
     lines += [
@@ -174,6 +229,11 @@ def summarise(output_dir: Path) -> str:
         f"Files in {_display_path(output_dir)}/:",
     ]
     lines += [f"  {path.name}" for path in sorted(output_dir.glob("*")) if path.is_file()]
+    lines += [
+        "",
+        f"What every field means: {DATASETS_DOCS}",
+        f'Audit your own organisation: README.md, "{OWN_ORG_SECTION}"',
+    ]
     return "\n".join(lines)
 
 
@@ -243,9 +303,19 @@ def invoke_local(fake: FakeProcess, output_dir: Path, scratch: Path) -> tuple[in
     return result.returncode, result.stdout + result.stderr
 
 
+def repositories_in_org(org_factory: str) -> int | None:
+    """How many repositories the sample organisation has, archived ones included."""
+    module_name, _, function_name = org_factory.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), function_name)
+        return len(factory().repositories)
+    except (ImportError, AttributeError, TypeError):
+        return None
+
+
 def check_prerequisites() -> None:
     if shutil.which("node") is None:
-        raise DemoError("node is not on PATH: install Node.js 20 or later, then `make demo`")
+        raise DemoError("node is not on PATH: install Node.js 22 LTS or later, then `make demo`")
     if not SERVERLESS.exists():
         raise DemoError(f"{SERVERLESS} is missing: run `make demo` (it runs `npm ci` first)")
 
@@ -266,10 +336,15 @@ def run_demo(output_dir: Path, org_factory: str = SAMPLE_ORG_FACTORY) -> int:
             print(f"Fake GitHub serving the sample organisation {fake.org} at {fake.url}")
             print("Running: serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
             status, output = invoke_local(fake, output_dir, scratch)
+            violations = fake.contract_violations()
     log_path = output_dir / "invoke_local.log"
     log_path.write_text(output, encoding="utf-8")
     print()
-    print(summarise(output_dir))
+    print(summarise(output_dir, repositories_in_org(org_factory)))
+    if violations:  # the fake checks every REST call against GitHub's REST description
+        print("\nThe fake GitHub saw calls its REST description does not allow:")
+        print("\n".join(f"  {v['method']} {v['target']}: {v['message']}" for v in violations))
+        return 1
     if status == 0:
         return 0
     print(f"\nThe run failed (exit status {status}); its log is in {_display_path(log_path)}.")

@@ -1,4 +1,9 @@
-"""Shared fixtures: the App's RSA key and a factory of started fake GitHubs."""
+"""Shared fixtures: the App's RSA key and a factory of started fake GitHubs.
+
+Every fake GitHub checks the REST traffic against GitHub's description
+(``tests/fake_github/openapi.py``); :func:`pytest_runtest_call` fails the test
+during which a fake recorded a violation that the test did not ``take()``.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github import FakeGitHub, Faults, openapi
 from tests.fake_github.keys import app_private_key_pem
 from tests.fake_github.model import Organization
 from tests.fake_github.samples import small_org
@@ -55,3 +60,19 @@ def restore_root_logger() -> Iterator[None]:
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Fail the test if a fake GitHub saw a request or sent an answer its description forbids."""
+    result = yield
+    violations = [violation for contract in openapi.pending() for violation in contract.take()]
+    if violations:
+        lines = "\n".join(f"  {violation.kind}: {violation}" for violation in violations[:20])
+        more = f"\n  ... and {len(violations) - 20} more" if len(violations) > 20 else ""
+        pytest.fail(
+            f"{len(violations)} REST contract violation(s) against GitHub's description "
+            f"(tests/fake_github/rest_description.json):\n{lines}{more}",
+            pytrace=False,
+        )
+    return result

@@ -393,6 +393,8 @@ def test_unknown_route_is_not_found(
     fake = fake_github(clock=clock)
     with pytest.raises(NotFoundError, match=r"GET /nothing/here\?x=1 -> HTTP 404"):
         connect(fake).get("/nothing/here", {"x": 1})
+    [violation] = fake.contract.take()  # the fake also records it: no such operation
+    assert violation.kind == "operation" and violation.target == "/nothing/here?x=1"
 
 
 def test_feature_disabled_403_is_forbidden_not_a_limit(
@@ -909,3 +911,56 @@ def test_graphql_hostile_answers(
     with pytest.raises(ResponseFormatError, match=r"POST /graphql -> HTTP 200"):
         connect(fake).graphql(ORG_QUERY, {"org": "acme"})
     assert statuses(fake, "graphql") == [200, 200, 200]
+
+
+# -- first contact: a host that cannot be reached, a pause longer than the run --------------
+
+
+def test_an_unreachable_host_fails_in_three_attempts_and_seconds(
+    app_private_key: str, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wrong GITHUB_API_URL or no network: a few seconds, not 15-30 s of backoff.
+
+    urllib3 retries no connection itself, so it logs no "Retrying (Retry(...))"
+    lines of its own: the client's two "retrying GitHub request" lines are all.
+    """
+    url = f"http://127.0.0.1:{_closed_port()}"
+    client = GitHubClient("acme", "Iv1.x", app_private_key, api_url=url, clock=clock)
+    with caplog.at_level(logging.DEBUG), pytest.raises(TransportError) as caught:
+        client.authenticate()
+    assert str(caught.value) == (
+        "GET /orgs/acme/installation failed without a complete HTTP answer after 3 attempt(s): "
+        "NewConnectionError. Check network access to the GitHub API (GITHUB_API_URL)."
+    )
+    assert len(clock.sleeps) == 2 and sum(clock.sleeps) <= 3.0
+    assert client.stats().rest_requests == 3
+    retries = [r for r in caplog.records if r.getMessage() == "retrying GitHub request"]
+    assert [getattr(r, "reason", None) for r in retries] == ["unreachable", "unreachable"]
+    assert not [r for r in caplog.records if r.name.startswith("urllib3") and r.levelno >= 30]
+
+
+def test_a_pause_set_by_another_request_longer_than_the_run_names_no_status(
+    fake_github: FakeFactory, connect: Callable[..., GitHubClient]
+) -> None:
+    """The request that meets another thread's pause got no answer itself: no "(HTTP None)"."""
+    clock = FirstSleepBlocks()
+    fake = fake_github(clock=clock)
+    remaining = [100_000.0]
+    client = connect(fake, clock=clock, remaining_time=lambda: remaining[0])
+    _exhaust_core(fake, client, 1)
+    wait = int(fake.core.peek().reset) - START + 1
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(client.get, "/orgs/acme/members")  # 403, then sleeps (blocked)
+        assert clock.sleeping.wait(10)
+        remaining[0] = 30.0
+        with pytest.raises(RateLimitExceeded) as caught:
+            client.get("/orgs/acme/members")
+        clock.release.set()
+        first.result(10)
+    assert str(caught.value) == (
+        "GET /orgs/acme/members hit GitHub's REST rate limit: an earlier answer paused "
+        f"requests longer than the run time left; a wait of {wait:.0f} s was needed; the limit "
+        f"resets at epoch {int(START + wait)}. Run again after the reset, lower thread_count, "
+        "or give the run more time."
+    )
+    assert caught.value.status is None

@@ -5,6 +5,8 @@ Secrets Manager is moto's server over real HTTP.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -140,3 +142,53 @@ def test_secrets_manager_binary_and_bad_secrets(secrets: object) -> None:
     with pytest.raises(PrivateKeyError) as caught:
         load_private_key({"AWS_SECRET_NAME": "text-key"})
     assert "'text-key'" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_an_openssh_format_key_is_recognised_with_the_conversion(
+    app_private_key: str, tmp_path: Path
+) -> None:
+    """ssh-keygen's default format: say what GitHub gives and how to convert, exactly."""
+    key = serialization.load_pem_private_key(app_private_key.encode(), password=None)
+    openssh = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.NoEncryption(),
+    ).decode()
+    path = tmp_path / "key.pem"
+    path.write_text(openssh)
+    with pytest.raises(PrivateKeyError) as caught:
+        load_private_key({"GITHUB_APP_PRIVATE_KEY_FILE": str(path)})
+    assert str(caught.value) == (
+        f"The GitHub App private key from file {path} (GITHUB_APP_PRIVATE_KEY_FILE) is in OpenSSH "
+        "format (BEGIN OPENSSH PRIVATE KEY); GitHub App keys are PKCS#1 PEM (BEGIN RSA PRIVATE "
+        "KEY), as the App's settings page downloads them. Use that .pem file unchanged, or "
+        'convert this one in place with: ssh-keygen -p -m PEM -N "" -f key.pem'
+    )
+
+
+def test_the_advised_conversion_turns_an_openssh_key_into_a_usable_one(
+    app_private_key: str, tmp_path: Path
+) -> None:
+    """The command in the message works (ssh-keygen is part of any OpenSSH install)."""
+    ssh_keygen = shutil.which("ssh-keygen")
+    if ssh_keygen is None:
+        pytest.skip("ssh-keygen (OpenSSH client) is not installed: the conversion is not tried")
+    key = serialization.load_pem_private_key(app_private_key.encode(), password=None)
+    path = tmp_path / "key.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.OpenSSH,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    subprocess.run(  # noqa: S603 - the advised command, on a throw-away copy
+        [ssh_keygen, "-p", "-m", "PEM", "-N", "", "-f", str(path)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=True,
+        timeout=30,
+    )
+    converted = load_private_key({"GITHUB_APP_PRIVATE_KEY_FILE": str(path)})
+    assert converted.startswith("-----BEGIN RSA PRIVATE KEY-----\n")

@@ -95,7 +95,8 @@ FILE_CASES += [
     ("features-unknown", set_key("features.write_to_s4", True), ("features.write_to_s4", "not a known")),
     ("settings-missing", del_key("settings"), ("'settings'", "missing")),
     ("settings-string", set_key("settings", "x"), ("'settings'", "must be an object")),
-    ("settings-unknown", set_key("settings.thread_cout", 3), ("settings.thread_cout", "spelling")),
+    ("settings-unknown", set_key("settings.thread_cout", 3), ("settings.thread_cout", "did you mean 'settings.thread_count'", "Remove it")),
+    ("settings-unknown-far", set_key("settings.colour", 3), ("settings.colour", "spelling", "known keys")),
     ("top-unknown", set_key("extra", {}), ("'extra'", "not a known")),
     ("thread_count-missing", del_key("settings.thread_count"), ("settings.thread_count", "missing")),
     ("thread_count-string", set_key("settings.thread_count", "20"), ("settings.thread_count", "a string")),
@@ -210,6 +211,56 @@ def test_config_file_errors_name_the_file_and_key(
     with pytest.raises(ConfigError) as info:
         load_config({}, env)
     assert_one_clear_message(info.value, (str(path), *fragments))
+
+
+def rename_key(dotted: str, new_name: str) -> Callable[[dict[str, Any]], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        *parents, last = dotted.split(".")
+        node = doc
+        for part in parents:
+            node = node[part]
+        node[new_name] = node.pop(last)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            rename_key("settings.thread_count", "thread_cout"),
+            "key 'settings.thread_cout' is not a known setting (did you mean "
+            "'settings.thread_count'?). Fix its spelling: rename it to 'thread_count'.",
+        ),
+        (
+            rename_key("features.write_to_s3", "write_to_S3"),
+            "key 'features.write_to_S3' is not a known setting (did you mean "
+            "'features.write_to_s3'?). Fix its spelling: rename it to 'write_to_s3'.",
+        ),
+        (
+            rename_key("settings.dependabot_thresholds.critical", "critcal"),
+            "key 'settings.dependabot_thresholds.critcal' is not a Dependabot severity (did you "
+            "mean 'settings.dependabot_thresholds.critical'?). Use only critical, high, medium, "
+            "low (lower case).",
+        ),
+        (
+            rename_key("settings", "setings"),
+            "key 'setings' is not a known setting (did you mean 'settings'?). Fix its spelling: "
+            "rename it to 'settings'.",
+        ),
+    ],
+    ids=["thread_cout", "write_to_S3", "critcal", "setings"],
+)
+def test_a_misspelt_key_is_named_with_the_close_match(
+    tmp_path: Path, env: dict[str, str], edit: Callable[[dict[str, Any]], None], expected: str
+) -> None:
+    """The misspelling is reported, not the key it leaves missing."""
+    document = copy.deepcopy(SHIPPED_CONFIG)
+    edit(document)
+    path = write_config(tmp_path, document)
+    with pytest.raises(ConfigError) as info:
+        load_config({}, env)
+    assert str(info.value) == f"Invalid configuration file {path}: {expected}"
 
 
 @pytest.mark.parametrize(

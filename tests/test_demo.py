@@ -103,14 +103,22 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
             repo("docs"),
             repo("tool", "readme_missing", "inactive"),
         ],
-        dependabot=[alert("api", "critical"), alert("api", "critical"), alert("web", "low")],
+        dependabot=[
+            alert("api", "critical"),
+            alert("api", "critical"),
+            alert("web", "low"),
+            alert("old", "critical", archived=True),
+        ],
         secret_scanning=[alert("web"), alert("old", archived=True)],
     )
 
-    text = demo.summarise(output)
+    text = demo.summarise(output, repositories_in_org=6)
 
     assert "GitHub policy audit of acme: SUCCEEDED" in text
-    assert "Repositories audited: 4" in text
+    assert (
+        "Repositories audited: 4 of the 6 in the organisation (the 2 archived ones are not "
+        "audited); 1 of 4 pass every check.\nHow many fail each check:\n" in text
+    )
     assert re.search(r"^  inactive\s+3\s", text, re.MULTILINE)
     assert re.search(r"^  readme_missing\s+2\s", text, re.MULTILINE)
     assert re.search(r"^  external_pr\s+1\s", text, re.MULTILINE)
@@ -119,10 +127,38 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
     assert worst[1].split()[:2] == ["tool", "2"]
     assert worst[2].split()[:2] == ["api", "1"]
     assert not any(line.split()[0] == "docs" for line in worst[:3])
-    assert "3 in 2 repositories (critical 2, high 0, medium 0, low 1)" in text
-    assert "2 in 2 repositories (old, web; 1 in archived ones)" in text
+    assert (
+        "Dependabot alerts past threshold: 4 in 3 repositories, 1 of the 4 in archived ones "
+        "(critical 3, high 0, medium 0, low 1)\n"
+        "  Repositories with critical alerts:\n"
+        "    api  2 critical\n"
+        "    old  1 critical (archived)\n" in text
+    )
+    assert (
+        "Secret scanning alerts past threshold: 2 in 2 repositories, 1 of the 2 in archived ones "
+        "(old, web)\n" in text
+    )
     assert "42 REST, 7 GraphQL (19 points), 1 retries" in text
     assert "  repositories.json" in text
+    assert text.endswith(
+        "What every field means: docs/datasets/ (one page per file, e.g. repositories.md)\n"
+        'Audit your own organisation: README.md, "Running it on your organisation"'
+    )
+    assert "Running it on your organisation" in (REPO_ROOT / "README.md").read_text()
+    assert (REPO_ROOT / "docs" / "datasets" / "repositories.md").is_file()
+
+
+def test_bars_are_proportional_one_hash_per_repository_up_to_the_width() -> None:
+    assert [demo._bar(n, 35) for n in (0, 1, 2, 35)] == ["", "#", "##", "#" * 35]
+    assert [len(demo._bar(n, 400)) for n in (1, 5, 10, 200, 400)] == [1, 1, 1, 20, 40]
+    assert len(demo._bar(20, 400)) == 2 and len(demo._bar(30, 400)) == 3
+
+
+def test_the_audited_line_without_the_organisation_size() -> None:
+    repositories = [repo("a"), repo("b", "inactive")]
+    assert demo._audited_line(repositories, None) == (
+        "Repositories audited: 2 (archived ones are not audited); 1 of 2 pass every check."
+    )
 
 
 def test_summary_names_a_failed_collection_and_its_reason(tmp_path: Path) -> None:
@@ -198,7 +234,8 @@ def test_demo_runs_the_sample_organisation_end_to_end(tmp_path: Path) -> None:
     result = run_demo_script("--output-dir", str(output))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "GitHub policy audit of acme-demo: SUCCEEDED" in result.stdout
-    assert "Repositories audited: 35" in result.stdout
+    assert "Repositories audited: 35 of the 37 in the organisation" in result.stdout
+    assert "Repositories with critical alerts:" in result.stdout
     for name in ("repositories", "dependabot", "secret_scanning", "run_summary"):
         assert (output / f"{name}.json").is_file()
     assert _port_is_closed(fake_url_in(result.stdout)), "the demo left the fake GitHub running"

@@ -44,7 +44,7 @@ SPEC_ENV_VARS = (
     "THREAD_COUNT",
     "LOG_LEVEL",
 )
-SPEC_EVENT_KEYS = ("org", "write_to_s3", "collections")
+SPEC_EVENT_KEYS = ("org", "write_to_s3", "collections", "output_prefix")
 
 BUILTIN_EXCEPTIONS = frozenset(
     name
@@ -60,7 +60,9 @@ ENV_VAR_NAME = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
 
 def runtime_sources() -> list[Path]:
     """handler.py and every module of the runtime packages."""
-    files = [ROOT / "handler.py"] if (ROOT / "handler.py").exists() else []
+    files = [
+        path for path in (ROOT / "handler.py", ROOT / "organisations_handler.py") if path.exists()
+    ]
     for package in RUNTIME_PACKAGES:
         files.extend(sorted((ROOT / package).rglob("*.py")))
     return files
@@ -313,3 +315,49 @@ def test_site_builds_strict_without_warnings(tmp_path: Path) -> None:
         warnings or result.stderr.splitlines()[-20:]
     )
     assert (tmp_path / "operations" / "index.html").is_file()
+
+
+# --- first contact: what the README and the pages promise ----------------------
+
+
+def test_the_node_floor_is_the_pinned_clis_and_the_readme_says_it() -> None:
+    engines = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["engines"]["node"]
+    osls = ROOT / "node_modules" / "osls" / "package.json"
+    if osls.exists():  # after `npm ci`: the range is the CLI's own, not a guess
+        assert engines == json.loads(osls.read_text(encoding="utf-8"))["engines"]["node"]
+    assert engines.startswith("^20.19.0")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "Node.js 22 or 24" in readme and "Node.js 20.19 or later" in readme
+    assert "Node.js 22 or 24" in page_text("deployment.md")
+
+
+def test_serve_docs_hides_the_end_of_life_banner_like_docs() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    for target, command in (("docs", "mkdocs build --strict"), ("serve-docs", "mkdocs serve")):
+        recipe = re.search(rf"^{target}:.*\n\t(.*)$", makefile, re.MULTILINE)
+        assert recipe is not None, f"no {target} target"
+        assert recipe.group(1).startswith("NO_MKDOCS_2_WARNING=1 ") and command in recipe.group(1)
+    assert "Zensical" in page_text("architecture.md")  # the decision about Material is recorded
+
+
+SETUP_ERRORS = ("ConfigError", "PrivateKeyError", "AppAuthError", "AppNotInstalledError")
+
+
+@pytest.mark.parametrize("page", ["index.md", "datasets/run-summary.md"])
+def test_pages_agree_on_what_a_failed_authentication_writes(page: str) -> None:
+    """Nothing for the four setup errors; a failed summary for any other auth failure."""
+    text = page_text(page)
+    assert all(mentions(text, name) for name in SETUP_ERRORS), page
+    assert "nothing" in text
+
+
+def test_index_says_a_network_failure_while_authenticating_writes_the_summary() -> None:
+    text = " ".join(page_text("index.md").split())
+    assert "GitHub unreachable or down" in text
+    assert "writes `run_summary.json` with status `failed`" in text
+    assert '"GitHub App authentication failed: …"' in text
+
+
+def test_pirr_is_spelled_out() -> None:
+    text = page_text("datasets/repositories.md")
+    assert "Private/Internal Repository Reasoning Record" in text

@@ -245,6 +245,9 @@ def test_rate_limit_headers_on_every_answer(fake: FakeGitHub, token: str) -> Non
     assert int(second.headers["x-ratelimit-remaining"]) == 4998
     assert int(second.headers["x-ratelimit-used"]) == 2
     assert unknown.status == 404 and unknown.json()["message"] == "Not Found"
+    assert [v.message for v in fake.contract.take()] == [
+        "no such operation in GitHub's REST description"
+    ]
 
 
 def test_keep_alive_reuses_one_connection(fake: FakeGitHub, token: str) -> None:
@@ -280,6 +283,10 @@ def test_per_page_is_capped_at_100(fake_github: FakeGitHubFactory) -> None:
     token = token_for(fake)
     assert len(call(fake, "GET", "/orgs/bigco/repos?per_page=500", token).json()) == 100
     assert len(call(fake, "GET", "/orgs/bigco/repos", token).json()) == 30
+    # GitHub clamps it silently; its description says "(max 100)": the test that asks fails.
+    assert [v.message for v in fake.contract.take()] == [
+        "repos/list-for-org: per_page: 500 is above the maximum 100"
+    ]
 
 
 def test_page_numbered_link_paging(fake_github: FakeGitHubFactory) -> None:
@@ -322,6 +329,8 @@ def test_repository_sort_orders(fake: FakeGitHub, token: str) -> None:
     assert names("?sort=full_name") == ["api", "empty", "internal-docs", "Legacy_Tool"]
     assert names("?sort=created&direction=asc")[-1] == "empty"
     assert call(fake, "GET", "/orgs/acme/repos?sort=stars", token).status == 422
+    [violation] = fake.contract.take()
+    assert "'stars' is not one of" in violation.message
 
 
 def test_missing_app_permission_answers_403(fake_github: FakeGitHubFactory) -> None:
@@ -369,6 +378,10 @@ def test_alert_cursor_paging(fake_github: FakeGitHubFactory, path: str, count: i
     refused = call(fake, "GET", path + "&page=2", token)
     assert refused.status == 400
     assert "page" in refused.json()["message"]
+    if "dependabot" in path:
+        assert [v.message for v in fake.contract.take()] == [
+            "dependabot/list-alerts-for-org takes no 'page' parameter"
+        ]
 
 
 def test_alert_shapes_and_filters(fake: FakeGitHub, token: str) -> None:

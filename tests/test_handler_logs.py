@@ -155,3 +155,47 @@ def test_secrets_are_masked_in_messages_extras_and_exceptions(stream: io.StringI
     for secret in (TOKEN, JWT, PEM_BODY):
         assert secret not in text
     assert len(json_log_lines(stream)) == 2
+
+
+def test_the_plain_handler_basic_config_installs_is_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`serverless invoke local`'s wrapper calls logging.basicConfig(): each record once."""
+    plain_out = io.StringIO()
+    monkeypatch.setattr("sys.stderr", plain_out)
+    root = logging.getLogger()
+    plain = logging.StreamHandler()  # what basicConfig() adds: stderr, default format
+    root.addHandler(plain)
+    captured: list[logging.LogRecord] = []
+
+    class Capture(logging.Handler):  # a harness's capture, left alone
+        def emit(self, record: logging.LogRecord) -> None:
+            captured.append(record)
+
+    capture = Capture()
+    root.addHandler(capture)
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    log.info("only once")
+    assert plain not in root.handlers and capture in root.handlers
+    assert plain_out.getvalue() == ""
+    assert [line["message"] for line in json_log_lines(out)] == ["only once"]
+    assert [r.getMessage() for r in captured] == ["only once"]
+    root.removeHandler(capture)
+
+
+def test_urllib3_retry_warnings_are_dropped_but_its_other_warnings_kept(
+    stream: io.StringIO,
+) -> None:
+    """The client logs its retries itself; urllib3's "Retrying (Retry(...))" would repeat them."""
+    pool = logging.getLogger("urllib3.connectionpool")
+    pool.warning(
+        "Retrying (%r) after connection broken by '%r': %s",
+        "Retry(total=None, connect=1, read=0)",
+        "NewConnectionError()",
+        "/orgs/acme/installation",
+    )
+    pool.warning("Connection pool is full, discarding connection: %s", "api.github.com")
+    assert [line["message"] for line in json_log_lines(stream)] == [
+        "Connection pool is full, discarding connection: api.github.com"
+    ]

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import zipfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -423,7 +426,7 @@ def sample_fake() -> Iterator[FakeGitHub]:
 
 
 def invoke_local(
-    service_dir: Path, fake: FakeGitHub, tmp_path: Path
+    service_dir: Path, fake: FakeGitHub, tmp_path: Path, **env: str
 ) -> tuple[subprocess.CompletedProcess[str], Path]:
     key_file = tmp_path / "app-key.pem"
     key_file.write_text(fake.private_key_pem)
@@ -444,6 +447,7 @@ def invoke_local(
             "GITHUB_APP_PRIVATE_KEY_FILE": str(key_file),
             "WRITE_TO_S3": "false",
             "OUTPUT_DIR": str(output_dir),
+            **env,
         },
     )
     return result, output_dir
@@ -542,3 +546,430 @@ def test_no_alarm_email_means_no_subscription(packaged: Packaged) -> None:
 
 def test_alarm_email_param_subscribes_that_address(packaged_prod: Packaged) -> None:
     assert alarm_email(packaged_prod) == "platform-team@acme.example"
+
+
+# --- many organisations (the `orgs` param) -------------------------------------
+
+BUCKET = f"{SERVICE}-dev-eu-west-1"
+LAMBDA_SERVICE_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+ONE_ORGANISATION_RESOURCES = {
+    "ServerlessDeploymentBucket",
+    "ServerlessDeploymentBucketPolicy",
+    "DataLoggerLogGroup",
+    "IamRoleLambdaExecution",
+    "DataLoggerLambdaFunction",
+    "DataLoggerLambdaEvConf",
+    "DataLoggerEventsRuleSchedule1",
+    "DataLoggerLambdaPermissionEventsRuleSchedule1",
+    "FailureTopic",
+    "FailureTopicEmail",
+    "FailureAlarm",
+    "DataBucket",
+    "DataBucketPolicy",
+}
+
+
+@pytest.fixture(scope="session")
+def packaged_orgs(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Packaged:
+    """Every organisation where the App is installed, three at a time."""
+    return package(
+        service_dir,
+        tmp_path_factory.mktemp("orgs-package"),
+        "--param=orgs=*",
+        "--param=orgsConcurrency=3",
+    )
+
+
+def _named(packaged: Packaged, logical_id: str) -> dict[str, Any]:
+    resource: dict[str, Any] = packaged.template["Resources"][logical_id]
+    return resource
+
+
+def state_machine_definition(packaged: Packaged) -> dict[str, Any]:
+    """The ASL, with each `${…}` placeholder put back as the CloudFormation value it stands for."""
+    machine = packaged.only_resource("AWS::StepFunctions::StateMachine")["Properties"]
+    text, values = machine["DefinitionString"]["Fn::Sub"]
+    for placeholder, value in values.items():
+        text = text.replace(f'"${{{placeholder}}}"', json.dumps(value))
+    definition: dict[str, Any] = json.loads(text)
+    return definition
+
+
+def _function_arn(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def test_without_orgs_the_stack_is_the_one_organisation_stack(packaged: Packaged) -> None:
+    names = {
+        name
+        for name in packaged.template["Resources"]
+        if not name.startswith("DataLoggerLambdaVersion")
+    }
+    assert names == ONE_ORGANISATION_RESOURCES
+    assert not packaged.resources_of_type("AWS::StepFunctions::StateMachine")
+    rules = packaged.data_bucket()["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [rule["Id"] for rule in rules] == ["expire-history", "expire-noncurrent-versions"]
+    assert set(packaged.template["Outputs"]) == {
+        "ServerlessDeploymentBucketName",
+        "DataLoggerLambdaFunctionQualifiedArn",
+        "FailureTopicArn",
+        "DataBucketName",
+    }
+
+
+def test_orgs_state_machine_lists_then_maps_then_rolls_up(packaged_orgs: Packaged) -> None:
+    definition = state_machine_definition(packaged_orgs)
+    states = definition["States"]
+    assert definition["StartAt"] == "ListOrganisations"
+    listing = states["ListOrganisations"]
+    assert listing["Parameters"]["FunctionName"] == _function_arn("ListOrganisationsLambdaFunction")
+    assert listing["Next"] == "AuditOrganisations"
+
+    audit = states["AuditOrganisations"]
+    assert audit["Type"] == "Map"
+    assert audit["ItemsPath"] == "$.listed.organisations"
+    assert audit["MaxConcurrency"] == 3
+    assert audit["Next"] == "RollUp"
+    processor = audit["ItemProcessor"]
+    run = processor["States"][processor["StartAt"]]
+    assert run["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert run["Parameters"] == {
+        "FunctionName": _function_arn("DataLoggerLambdaFunction"),
+        "Payload": {"org.$": "$.org", "output_prefix.$": "$.output_prefix"},
+    }
+    (catch,) = run["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"]
+    caught = processor["States"][catch["Next"]]
+    assert (caught["Type"], caught["End"]) == ("Pass", True)  # the item ends; the Map goes on
+    assert [retry["ErrorEquals"] for retry in run["Retry"]] == [LAMBDA_SERVICE_ERRORS]
+
+    rollup = states["RollUp"]
+    assert rollup["Parameters"] == {
+        "FunctionName": _function_arn("RollUpOrganisationsLambdaFunction"),
+        "Payload": {
+            "runs.$": "$.runs",
+            "not_installed.$": "$.listed.not_installed",
+            "execution_started_at.$": "$$.Execution.StartTime",
+        },
+    }
+    (choice,) = states[rollup["Next"]]["Choices"]
+    assert choice == {
+        "Variable": "$.rollup.failed[0]",
+        "IsPresent": True,
+        "Next": "OrganisationsFailed",
+    }
+    assert states["OrganisationsFailed"]["Type"] == "Fail"
+    assert states[states["AnyFailed"]["Default"]]["Type"] == "Succeed"
+
+
+def test_orgs_schedule_starts_the_state_machine_not_the_function(packaged_orgs: Packaged) -> None:
+    rule = packaged_orgs.only_resource("AWS::Events::Rule")["Properties"]
+    assert rule["ScheduleExpression"] == "cron(0 3 ? * SUN *)"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Ref": "OrganisationsStateMachine"}
+    assert json.loads(target["Input"]) == {}
+    assert not packaged_orgs.resources_of_type("AWS::Lambda::Permission")
+    schedule_role = _named(packaged_orgs, target["RoleArn"]["Fn::GetAtt"][0])
+    (policy,) = schedule_role["Properties"]["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["states:StartExecution"],
+            "Resource": {"Ref": "OrganisationsStateMachine"},
+        }
+    ]
+
+
+def _statements(packaged: Packaged, role: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in _named(packaged, role)["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def _grants(packaged: Packaged, role: str) -> dict[str, list[Any]]:
+    """Action -> resources, for every Allow of the role (logs left to their own test)."""
+    grants: dict[str, list[Any]] = {}
+    for statement in _statements(packaged, role):
+        assert statement["Effect"] == "Allow"
+        for action in _actions(statement):
+            grants.setdefault(action, []).extend(_resources(statement))
+    return grants
+
+
+def test_orgs_each_role_has_least_privilege(packaged_orgs: Packaged) -> None:
+    functions = packaged_orgs.resources_of_type("AWS::Lambda::Function")
+    roles = {name: fn["Properties"]["Role"] for name, fn in functions.items()}
+    assert roles == {
+        "DataLoggerLambdaFunction": _function_arn("IamRoleLambdaExecution"),
+        "ListOrganisationsLambdaFunction": {"Fn::Sub": "${ListOrganisationsRole.Arn}"},
+        "RollUpOrganisationsLambdaFunction": {"Fn::Sub": "${RollUpOrganisationsRole.Arn}"},
+    }
+    data_logger = _grants(packaged_orgs, "IamRoleLambdaExecution")
+    assert data_logger["s3:PutObject"] == [f"arn:aws:s3:::{BUCKET}/*"]
+    assert set(data_logger) == {
+        "logs:CreateLogStream",
+        "logs:CreateLogGroup",
+        "logs:TagResource",
+        "logs:PutLogEvents",
+        "s3:PutObject",
+        "secretsmanager:GetSecretValue",
+    }
+
+    def log_group(function: str) -> list[Any]:
+        account = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}"
+        arn = f"{account}:log-group:/aws/lambda/{SERVICE}-dev-{function}:*"
+        return [{"Fn::Sub": arn}]
+
+    listing = _grants(packaged_orgs, "ListOrganisationsRole")
+    assert set(listing) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "secretsmanager:GetSecretValue",
+    }
+    assert listing["logs:PutLogEvents"] == log_group("listOrganisations")
+    (secret,) = listing["secretsmanager:GetSecretValue"]
+    assert secret["Fn::Join"][1][5:] == ["secret", f"{SERVICE}/dev/github-app-private-key-??????"]
+
+    rollup = _grants(packaged_orgs, "RollUpOrganisationsRole")
+    assert rollup == {
+        "logs:CreateLogStream": log_group("rollUpOrganisations"),
+        "logs:PutLogEvents": log_group("rollUpOrganisations"),
+        "s3:GetObject": [f"arn:aws:s3:::{BUCKET}/orgs/*/run_summary.json"],
+        "s3:PutObject": [f"arn:aws:s3:::{BUCKET}/organisations.json"],
+    }
+
+    machine = _grants(packaged_orgs, "OrganisationsStateMachineRole")
+    assert machine == {
+        "lambda:InvokeFunction": [
+            _function_arn("ListOrganisationsLambdaFunction"),
+            _function_arn("DataLoggerLambdaFunction"),
+            _function_arn("RollUpOrganisationsLambdaFunction"),
+        ]
+    }
+    state_machine = packaged_orgs.only_resource("AWS::StepFunctions::StateMachine")
+    assert state_machine["Properties"]["RoleArn"] == _function_arn("OrganisationsStateMachineRole")
+
+
+def test_orgs_list_step_gets_the_orgs_param(packaged_orgs: Packaged) -> None:
+    function = _named(packaged_orgs, "ListOrganisationsLambdaFunction")["Properties"]
+    assert function["Handler"] == "organisations_handler.list_organisations"
+    assert function["Environment"]["Variables"]["GITHUB_ORGS"] == "*"
+    rollup = _named(packaged_orgs, "RollUpOrganisationsLambdaFunction")["Properties"]
+    assert rollup["Handler"] == "organisations_handler.roll_up"
+    assert "GITHUB_ORGS" not in rollup["Environment"]["Variables"]
+    configs = packaged_orgs.resources_of_type("AWS::Lambda::EventInvokeConfig")
+    assert {c["Properties"]["MaximumRetryAttempts"] for c in configs.values()} == {0}
+    assert "organisations_handler.py" in _artifact_names(packaged_orgs)
+
+
+def test_orgs_failed_execution_raises_an_alarm(packaged_orgs: Packaged) -> None:
+    alarm = _named(packaged_orgs, "OrganisationsFailureAlarm")["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/States", "ExecutionsFailed")
+    assert alarm["Dimensions"] == [
+        {"Name": "StateMachineArn", "Value": {"Ref": "OrganisationsStateMachine"}}
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": "FailureTopic"}]
+    assert alarm["Threshold"] == 1
+
+
+def test_orgs_history_under_each_prefix_expires(packaged_orgs: Packaged) -> None:
+    rules = packaged_orgs.data_bucket()["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert [(rule["Id"], rule.get("Prefix")) for rule in rules] == [
+        ("expire-history", "history/"),
+        ("expire-organisations-history", "orgs/"),
+        ("expire-noncurrent-versions", None),
+    ]
+
+
+def test_orgs_template_passes_cfn_lint(packaged_orgs: Packaged) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(  # noqa: S603 - the venv's cfn-lint on our template
+        [str(cfn_lint), str(packaged_orgs.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+
+
+def _layout(params: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+    """deploy/layout.js as Serverless calls it, with ``params`` as the --param values."""
+    script = (
+        "const layout = require(process.argv[1]);"
+        "const params = JSON.parse(process.argv[2]);"
+        "const resolveVariable = async (v) => {"
+        "  const [name, fallback] = v.replace('param:', '').split(', ');"
+        "  return name in params ? params[name] : fallback.replace(/'/g, '');"
+        "};"
+        "layout({ resolveVariable }).then((r) => console.log(JSON.stringify(r)),"
+        " (e) => { console.error(e.message); process.exit(1); });"
+    )
+    return subprocess.run(  # noqa: S603 - node on our own deploy script
+        ["node", "-e", script, str(REPO_ROOT / "deploy" / "layout.js"), json.dumps(dict(params))],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "layout"),
+    [
+        ({}, {"layout": "one-organisation", "orgsConcurrency": 5}),
+        ({"orgs": "*"}, {"layout": "many-organisations", "orgsConcurrency": 5}),
+        (
+            {"orgs": "acme,globex", "orgsConcurrency": "40"},
+            {"layout": "many-organisations", "orgsConcurrency": 40},
+        ),
+    ],
+    ids=["no-orgs", "all-default-concurrency", "list-max-concurrency"],
+)
+def test_layout_follows_the_orgs_param(params: dict[str, str], layout: dict[str, Any]) -> None:
+    result = _layout(params)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == layout
+
+
+@pytest.mark.parametrize("value", ["0", "41", "five", "2.5"])
+def test_layout_refuses_a_bad_concurrency(value: str) -> None:
+    result = _layout({"orgs": "*", "orgsConcurrency": value})
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"Invalid param orgsConcurrency: {json.dumps(value)} is not a whole number from 1 to 40. "
+        "Pass e.g. --param=orgsConcurrency=5 (organisations audited at once)."
+    )
+
+
+@pytest.mark.parametrize("value", ["acme,,globex", "acme,*", "acme/x", " ,acme"])
+def test_layout_refuses_a_bad_orgs_list(value: str) -> None:
+    result = _layout({"orgs": value})
+    assert result.returncode == 1
+    login = next(part.strip() for part in value.split(",") if not re.fullmatch(r"[a-z]+", part))
+    assert result.stderr.strip() == (
+        f"Invalid param orgs: {json.dumps(login)} is not an organisation login. "
+        "Pass --param=orgs='*' for every organisation where the App is installed, "
+        "or logins like --param=orgs=acme,globex."
+    )
+
+
+# --- first contact: deploy guard, quiet local output ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (
+            [],
+            "Missing deployment parameters org and appClientId: the function would have no "
+            "GITHUB_ORG and GITHUB_APP_CLIENT_ID and every run would fail. Deploy with "
+            "--param=org=<organisation login> --param=appClientId=<GitHub App client ID> "
+            '(see README, "Deploy").',
+        ),
+        (
+            ["--param=appClientId=Iv1.0123456789abcdef"],
+            "Missing deployment parameter org: the function would have no GITHUB_ORG and every "
+            'run would fail. Deploy with --param=org=<organisation login> (see README, "Deploy").',
+        ),
+        (
+            ["--param=orgs=acme,globex"],  # many organisations: each run's org is in its event
+            "Missing deployment parameter appClientId: the function would have no "
+            "GITHUB_APP_CLIENT_ID and every run would fail. Deploy with "
+            '--param=appClientId=<GitHub App client ID> (see README, "Deploy").',
+        ),
+    ],
+    ids=["no-params", "no-org", "orgs-without-app"],
+)
+def test_deploy_without_org_stops_before_anything_is_built_or_sent(
+    service_dir: Path, params: list[str], expected: str
+) -> None:
+    """No AWS credentials at all: the guard answers before any AWS call would fail."""
+    result = run_serverless(service_dir, "deploy", "--stage", "guard", *params, timeout=120)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == expected
+    assert "Packaging" not in result.stdout + result.stderr  # stopped before the build
+
+
+def _log_objects(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith('{"level"')]
+
+
+def test_invoke_local_prints_each_log_event_once_as_one_json_line(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    """The log file (show_log_locally) has every event once: stdout has the same lines."""
+    config = json.loads((REPO_ROOT / "config.json").read_text())
+    config["features"]["show_log_locally"] = True
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    result, output_dir = invoke_local(
+        service_dir, sample_fake, tmp_path, CONFIG_PATH=str(config_path)
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    logged = (output_dir / "data_logger.log").read_text().splitlines()
+    assert len(logged) >= 5
+    stdout_lines = [line for line in result.stdout.splitlines() if line.strip()]
+    printed = [line for line in stdout_lines if line.startswith('{"level"')]
+    assert printed == logged  # the same lines, once each, in order
+    assert not [line for line in stdout_lines if line.startswith(("INFO:", "WARNING:", "ERROR:"))]
+    assert result.stderr.strip() == ""
+    # After the log lines, the wrapper prints the returned summary (indented JSON).
+    tail = "\n".join(stdout_lines[len(printed) :])
+    assert json.loads(tail)["status"] == "succeeded"
+
+
+def _all_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return (result.stdout + result.stderr).splitlines()
+
+
+def test_a_run_that_cannot_start_prints_a_few_lines_ending_in_its_cause(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    missing = tmp_path / "no-such-key.pem"
+    result, output_dir = invoke_local(
+        service_dir, sample_fake, tmp_path, GITHUB_APP_PRIVATE_KEY_FILE=str(missing)
+    )
+    assert result.returncode == 1
+    assert len(_all_lines(result)) < 15, result.stdout + result.stderr
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        f"The data logger run failed: Cannot read the GitHub App private key from file {missing} "
+        "(GITHUB_APP_PRIVATE_KEY_FILE): No such file or directory. Check the path and the "
+        "file's permissions."
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "    at " not in result.stdout + result.stderr  # no Node stack
+    (event,) = [e for e in _log_objects(result.stdout) if e["level"] == "ERROR"]
+    assert event["message"] == "run stopped before collecting"
+    assert not (output_dir / "run_summary.json").exists()
+
+
+def test_a_network_failure_arrives_in_seconds_and_ends_in_its_cause(
+    service_dir: Path, sample_fake: FakeGitHub, tmp_path: Path
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    result, output_dir = invoke_local(service_dir, sample_fake, tmp_path, GITHUB_API_URL=closed)
+    assert result.returncode == 1
+    lines = _all_lines(result)
+    assert len(lines) < 15, result.stdout + result.stderr
+    assert not [line for line in lines if "Retrying (Retry(" in line]
+    assert result.stdout.rstrip().splitlines()[-1] == (
+        "The data logger run failed: dependabot, repositories, secret_scanning failed: GitHub "
+        "App authentication failed: GET /orgs/acme-demo/installation failed without a complete "
+        "HTTP answer after 3 attempt(s): NewConnectionError. Check network access to the GitHub "
+        "API (GITHUB_API_URL). (see run_summary.json)"
+    )
+    summary = json.loads((output_dir / "run_summary.json").read_text())
+    assert summary["status"] == "failed"
+    started = datetime.fromisoformat(summary["started_at"])
+    finished = datetime.fromisoformat(summary["finished_at"])
+    assert (finished - started).total_seconds() < 6  # 3 attempts, at most 3 s of backoff

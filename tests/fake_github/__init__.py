@@ -26,6 +26,16 @@ with real HTTP/1.1 keep-alive, and checks what GitHub checks:
   512,000 bytes on a character boundary (``isTruncated`` true); ``Blob.oid``
   is the real git blob SHA-1.
 
+- REST: every request and answer is checked against GitHub's published REST
+  description (``rest_description.json``, from npm ``@octokit/openapi``; see
+  ``openapi.py`` and docs/testing.md): documented operation, known query
+  parameters with valid values (``per_page`` at most 100), answers that match
+  the response schema with no invented field. Breaches are recorded in
+  ``fake.contract`` and fail the test that caused them (tests/conftest.py);
+  ``fake.contract.take()`` claims planted ones. ``sparse="omit"`` (or
+  ``"null"``) thins REST answers to what the description guarantees
+  (``sparse.py``).
+
 Faults (:class:`Faults`, see ``faults.py``) inject latency, 5xx (next N or
 a seeded rate), secondary limits (with any ``retry-after`` or none), primary
 budgets (``rest_budget``/``graphql_budget``, reset skew into the past),
@@ -50,10 +60,15 @@ computed, so a second run is served from memory.
 ``by_route``, ``tokens_issued``, ``graphql_points``, ``peak_concurrency`` and
 keeps a ``log`` of ``(method, route, path, status)``. Control routes, not
 counted: ``GET /_fake/stats``, ``POST /_fake/reset_stats``,
-``POST /_fake/expire_tokens``, ``POST /_fake/faults`` (JSON of Faults fields).
+``POST /_fake/expire_tokens``, ``POST /_fake/faults`` (JSON of Faults fields),
+``GET /_fake/contract`` (the recorded contract violations).
+
+Several installations of one App behind one address (``GET /app/installations``,
+each organisation with its own tokens and rate limits): ``FakeGitHubApp`` in
+``app.py``.
 
 Out of process: ``python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N]
---port 0 --key-file PATH [--latency-ms 50] [--service-model --time-scale S]
+--port 0 --key-file PATH [--latency-ms 50] [--sparse omit] [--service-model --time-scale S]
 [--secondary-limits] [--frozen-org]`` prints one JSON line
 ``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM.
 """

@@ -1,13 +1,14 @@
 """Serve a fake GitHub out of process (benchmark, demo).
 
     python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N] --port 0 \\
-        --key-file PATH [--latency-ms 50] [--service-model [--time-scale 0.2]] \\
-        [--secondary-limits] [--frozen-org]
+        --key-file PATH [--latency-ms 50] [--sparse omit|null] \\
+        [--service-model [--time-scale 0.2]] [--secondary-limits] [--frozen-org]
 
 Loads the Organization from a zero- or one-argument factory, writes the App's
 private key to PATH (mode 0600), prints ONE JSON line
 ``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM or
-SIGINT. ``GET /_fake/stats`` returns the request counters as JSON.
+SIGINT. ``GET /_fake/stats`` returns the request counters as JSON, and
+``GET /_fake/contract`` what broke GitHub's REST description (see openapi.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.fake_github.faults import Faults
 from tests.fake_github.model import Organization
 from tests.fake_github.server import FakeGitHub
 from tests.fake_github.service_model import ModelClock, SecondaryLimits, ServiceModel
+from tests.fake_github.sparse import MODES
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -62,6 +64,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--frozen-org",
         action="store_true",
         help="the organisation never changes: keep sorted listings between pages",
+    )
+    parser.add_argument(
+        "--sparse", choices=MODES, default=None, help="thin REST answers (see sparse.py)"
     )
     return parser.parse_args(argv)
 
@@ -106,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         secondary_limits=SecondaryLimits() if args.secondary_limits else None,
         model_clock=ModelClock(args.time_scale),
         frozen_org=args.frozen_org,
+        sparse=args.sparse,
     )
     write_key(args.key_file, fake.private_key_pem)
     stop = threading.Event()

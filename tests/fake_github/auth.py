@@ -164,6 +164,11 @@ class TokenStore:
         if expires is None or expires <= self._now():
             raise AuthFailure(MSG_BAD_CREDENTIALS)
 
+    def knows(self, credential: str) -> bool:
+        """Whether this store issued ``credential`` (live or not)."""
+        with self._lock:
+            return credential in self._tokens
+
     def expire_all(self) -> None:
         with self._lock:
             self._tokens.clear()

@@ -26,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+import urllib3
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 60.0
 STOP_SECONDS = 15.0
@@ -44,6 +46,16 @@ class FakeProcess:
     client_id: str
     org: str
     key_file: Path
+
+    def contract_violations(self) -> list[dict[str, Any]]:
+        """What broke GitHub's REST description so far (``GET /_fake/contract``)."""
+        answer = urllib3.request(
+            "GET", self.url + "/_fake/contract", headers={"User-Agent": "fake-github-process"}
+        )
+        if answer.status != 200:
+            raise RuntimeError(f"GET {self.url}/_fake/contract answered {answer.status}")
+        violations: list[dict[str, Any]] = answer.json()["violations"]
+        return violations
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it has not exited within ``STOP_SECONDS``."""

@@ -19,6 +19,12 @@ from tests.fake_github.model import (
     Repository,
     SecretScanningAlert,
 )
+from tests.fake_github.rest_urls import (
+    node_id,
+    repository_clone_urls,
+    repository_urls,
+    user_fields,
+)
 
 WEB = "https://github.com"
 API = "https://api.github.com"
@@ -198,28 +204,21 @@ class RestApi:
     # -- shapes --------------------------------------------------------
 
     def owner_json(self) -> dict[str, Any]:
-        login = self.org.login
-        return {
-            "login": login,
-            "id": self.org.id,
-            "type": "Organization",
-            "url": f"{API}/users/{login}",
-            "html_url": f"{WEB}/{login}",
-        }
+        return user_fields(self.org.login, self.org.id, "Organization")
 
     def repo_json(self, repo: Repository) -> dict[str, Any]:
+        """A ``minimal-repository``, as the organisation's repository list shows it."""
         full = f"{self.org.login}/{repo.name}"
         data: dict[str, Any] = {
             "id": repo.id,
-            "node_id": base64.b64encode(f"010:Repository{repo.id}".encode()).decode(),
+            "node_id": node_id("Repository", repo.id),
             "name": repo.name,
             "full_name": full,
             "private": repo.visibility != "public",
             "owner": self.owner_json(),
-            "html_url": f"{WEB}/{full}",
             "description": None,
             "fork": repo.fork,
-            "url": f"{API}/repos/{full}",
+            **repository_urls(full),
             "created_at": repo.created_at,
             "updated_at": repo.pushed_at or repo.created_at,
             "pushed_at": repo.pushed_at,
@@ -235,6 +234,36 @@ class RestApi:
             data["security_and_analysis"] = security
         return data
 
+    def full_repo_json(self, repo: Repository) -> dict[str, Any]:
+        """A ``full-repository`` (``GET /repos/{owner}/{repo}``): the list's fields and more."""
+        full = f"{self.org.login}/{repo.name}"
+        data = self.repo_json(repo)
+        data.update(repository_clone_urls(full))
+        data.update(
+            {
+                "homepage": None,
+                "language": None,
+                "mirror_url": None,
+                "license": None,
+                "forks": 0,
+                "forks_count": 0,
+                "open_issues": 0,
+                "open_issues_count": 0,
+                "stargazers_count": 0,
+                "watchers": 0,
+                "watchers_count": 0,
+                "network_count": 0,
+                "subscribers_count": 0,
+                "has_issues": True,
+                "has_projects": True,
+                "has_wiki": True,
+                "has_pages": False,
+                "has_discussions": False,
+                "pushed_at": repo.pushed_at or repo.created_at,
+            }
+        )
+        return data
+
     @staticmethod
     def security_and_analysis(repo: Repository) -> dict[str, Any] | None:
         block: dict[str, Any] = {}
@@ -248,29 +277,28 @@ class RestApi:
         return block
 
     def alert_repo_json(self, name: str) -> dict[str, Any]:
+        """The ``simple-repository`` an alert names."""
         repo = self.repository(name)
         full = f"{self.org.login}/{repo.name if repo else name}"
+        repo_id = repo.id if repo else stable_id(full)
         return {
-            "id": repo.id if repo else stable_id(full),
+            "id": repo_id,
+            "node_id": node_id("Repository", repo_id),
             "name": repo.name if repo else name,
             "full_name": full,
             "owner": self.owner_json(),
             "private": repo.visibility != "public" if repo else True,
-            "html_url": f"{WEB}/{full}",
-            "url": f"{API}/repos/{full}",
+            "description": None,
             "fork": repo.fork if repo else False,
+            **repository_urls(full),
         }
 
     def user_json(self, login: str) -> dict[str, Any]:
+        """A ``simple-user``."""
         user = self.org.users.get(login)
-        return {
-            "login": login,
-            "id": user.id if user else stable_id(login),
-            "type": user.type if user else "User",
-            "site_admin": False,
-            "url": f"{API}/users/{login}",
-            "html_url": f"{WEB}/{login}",
-        }
+        return user_fields(
+            login, user.id if user else stable_id(login), user.type if user else "User"
+        )
 
     def branch_json(self, repo: Repository, branch: Branch) -> dict[str, Any]:
         full = f"{self.org.login}/{repo.name}"
@@ -288,6 +316,12 @@ class RestApi:
         full = f"{self.org.login}/{alert.repository}"
         package = {"ecosystem": "npm", "name": f"package-{alert.number}"}
         ghsa = "GHSA-" + stable_sha(f"{full}#{alert.number}")[:14]
+        vulnerability = {
+            "package": package,
+            "severity": alert.severity,
+            "vulnerable_version_range": "< 1.0.1",
+            "first_patched_version": {"identifier": "1.0.1"},
+        }
         return {
             "number": alert.number,
             "state": alert.state,
@@ -300,20 +334,26 @@ class RestApi:
                 "ghsa_id": ghsa,
                 "cve_id": None,
                 "summary": f"Vulnerability in {package['name']}",
+                "description": f"A vulnerability in {package['name']} before 1.0.1.",
+                "vulnerabilities": [vulnerability],
                 "severity": alert.severity,
+                "cvss": {"score": 0.0, "vector_string": None},
+                "cwes": [],
                 "identifiers": [{"type": "GHSA", "value": ghsa}],
+                "references": [{"url": f"{WEB}/advisories/{ghsa}"}],
+                "published_at": alert.created_at,
+                "updated_at": alert.created_at,
+                "withdrawn_at": None,
             },
-            "security_vulnerability": {
-                "package": package,
-                "severity": alert.severity,
-                "vulnerable_version_range": "< 1.0.1",
-                "first_patched_version": {"identifier": "1.0.1"},
-            },
+            "security_vulnerability": vulnerability,
             "url": f"{API}/repos/{full}/dependabot/alerts/{alert.number}",
             "html_url": f"{WEB}/{full}/security/dependabot/{alert.number}",
             "created_at": alert.created_at,
             "updated_at": alert.created_at,
             "dismissed_at": None,
+            "dismissed_by": None,
+            "dismissed_reason": None,
+            "dismissed_comment": None,
             "fixed_at": None,
             "auto_dismissed_at": None,
             "repository": self.alert_repo_json(alert.repository),
@@ -381,7 +421,7 @@ class RestApi:
         repo = self.repository(name) if self.is_org(owner) else None
         if repo is None:
             return not_found()
-        return FakeResponse(200, self.repo_json(repo))
+        return FakeResponse(200, self.full_repo_json(repo))
 
     def git_blob(self, request: FakeRequest, owner: str, name: str, sha: str) -> FakeResponse:
         """``GET /repos/{owner}/{repo}/git/blobs/{sha}``: a file of the repository by blob id."""
@@ -398,7 +438,7 @@ class RestApi:
         sha = git_blob_sha(data)
         return {
             "sha": sha,
-            "node_id": base64.b64encode(f"0:Blob{sha}".encode()).decode("ascii"),
+            "node_id": base64.b64encode(f"04:Blob{sha}".encode()).decode("ascii"),
             "size": len(data),
             "url": f"{API}/repos/{self.org.login}/{repo.name}/git/blobs/{sha}",
             "content": git_base64(data),

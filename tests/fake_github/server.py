@@ -38,6 +38,7 @@ from tests.fake_github.graphql_exec import GraphQLEngine, RateLimitInfo
 from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
 from tests.fake_github.keys import app_private_key_pem, public_key_pem
 from tests.fake_github.model import Organization
+from tests.fake_github.openapi import RestContract
 from tests.fake_github.ratelimit import Bucket
 from tests.fake_github.rest import RestApi
 from tests.fake_github.service_model import (
@@ -148,6 +149,7 @@ class FakeGitHub:
         token_ttl: float = 3600.0,
         private_key_pem: str | None = None,
         permissions: dict[str, str] | None = None,
+        sparse: str | None = None,
         service_model: ServiceModel | None = None,
         secondary_limits: SecondaryLimits | None = None,
         model_clock: ModelTime | None = None,
@@ -175,6 +177,9 @@ class FakeGitHub:
         self.permissions = dict(permissions or DEFAULT_PERMISSIONS)
         self.installation_id = 40_000_000 + org.id
         self.stats = FakeStats()
+        # REST requests and answers checked against GitHub's description (openapi.py);
+        # ``sparse`` thins answers to what it guarantees (sparse.py).
+        self.contract = RestContract(sparse)
         self.rest = RestApi(org, frozen=frozen_org)
         self.frozen_org = frozen_org
         self._memo: dict[tuple[str, str], FakeResponse] = {}
@@ -352,6 +357,7 @@ class FakeGitHub:
             return FakeResponse(403, raw=MSG_USER_AGENT.encode(), content_type="text/plain")
         self._record_credential(request.header("authorization"))
         if matched is None:
+            self.contract.unknown_operation(request)
             return not_found()
         route, args = matched
         injected = self._injected_fault(route)
@@ -371,12 +377,21 @@ class FakeGitHub:
             permission = ROUTE_PERMISSIONS.get(route)
             if permission is not None and permission not in self.permissions:
                 return error_response(403, MSG_NO_PERMISSION)
-        if self.frozen_org and route in MEMO_ROUTES:
-            response = self._memoised(
-                ("rest", request.target), lambda: self._dispatch(route, request, args)
-            )
-        else:
+        if route != "graphql":
+            rejected = self.contract.check_request(request)
+            if rejected is not None:
+                return rejected
+
+        def answer() -> FakeResponse:
             response = self._dispatch(route, request, args)
+            if route != "graphql":
+                response = self.contract.check_response(request, response)
+            return response
+
+        if self.frozen_org and route in MEMO_ROUTES:
+            response = self._memoised(("rest", request.target), answer)
+        else:
+            response = answer()
         return self._hostile(route, response)
 
     def _memoised(self, key: tuple[str, str], answer: Callable[[], FakeResponse]) -> FakeResponse:
@@ -482,6 +497,7 @@ class FakeGitHub:
             "id": self.installation_id,
             "account": self.rest.owner_json(),
             "app_id": self.app_id,
+            "app_slug": "policy-data-logger",
             "client_id": self.client_id,
             "target_id": self.org.id,
             "target_type": "Organization",
@@ -492,6 +508,11 @@ class FakeGitHub:
                 f"{request.base_url}/app/installations/{self.installation_id}/access_tokens"
             ),
             "html_url": f"https://github.com/organizations/{self.org.login}/settings/installations/{self.installation_id}",
+            "repositories_url": f"{request.base_url}/installation/repositories",
+            "single_file_name": None,
+            "created_at": "2024-01-15T09:00:00Z",
+            "updated_at": "2024-01-15T09:00:00Z",
+            "suspended_by": None,
             "suspended_at": None,
         }
 
@@ -689,6 +710,9 @@ class FakeGitHub:
     def _handle_control(self, request: FakeRequest) -> FakeResponse:
         if request.method == "GET" and request.path == "/_fake/stats":
             return FakeResponse(200, self.stats.snapshot())
+        if request.method == "GET" and request.path == "/_fake/contract":
+            violations = [violation._asdict() for violation in self.contract.violations]
+            return FakeResponse(200, {"violations": violations})
         if request.method == "POST" and request.path == "/_fake/reset_stats":
             self.reset_stats()
             return FakeResponse(200, {"ok": True})
@@ -721,11 +745,15 @@ class FakeGitHub:
         return FakeResponse(200, current)
 
 
+class _Answers(Protocol):
+    def handle(self, request: FakeRequest) -> FakeResponse: ...
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     allow_reuse_address = True
-    fake: FakeGitHub
+    fake: _Answers  # a FakeGitHub, or the several-installation front (app.py)
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
         self._connections: set[socket.socket] = set()
