@@ -65,10 +65,6 @@ class _Meeting:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-class _ReaderGoneError(Exception):
-    """Raised inside a stream when the reader went away."""
-
-
 _DONE = object()
 
 
@@ -94,20 +90,19 @@ def read_streams(
     started = [0]
     started_lock = threading.Lock()
 
-    def put(item: object) -> None:
+    def put(item: object) -> bool:
+        """Hand ``item`` to the reader; False once the reader went away."""
         while not stop.is_set():
             try:
                 handoff.put(item, timeout=0.1)
-                return
+                return True
             except queue.Full:
                 continue
-        raise _ReaderGoneError
+        return False
 
     def run(stream: _Stream) -> None:
         try:
             stream.read(client, path, put, start)
-        except _ReaderGoneError:
-            return
         except BaseException as error:  # noqa: BLE001 - handed to the reader, who raises it
             put(error)
             return
@@ -156,21 +151,22 @@ class _Stream:
         self,
         client: PageReader,
         path: str,
-        put: Callable[[object], None],
+        put: Callable[[object], bool],
         start: Callable[[_Stream], None],
     ) -> None:
         """Read the chain, putting its pages' kept items through ``put``."""
         both_ends, meeting, end = self.both_ends, self.meeting, self.end
         if both_ends is None or meeting is None or end is None:
             for page in client.pages(path, self.params):
-                put(page.items)
+                if not put(page.items):
+                    return
             return
         met_at: str | None = None
         first = True
         for page in client.pages(path, {**self.params, both_ends.direction_param: end}):
             kept, met_at, stopped = _take(page.items, end, meeting, both_ends, met_at)
-            if kept:
-                put(kept)
+            if kept and not put(kept):
+                return
             if stopped or meeting.finished:
                 return
             if first and end == both_ends.forward and page.has_next:
