@@ -53,6 +53,7 @@ from collectors.queries import (
     CODEOWNERS_ALIASES,
     branch_alias,
     branch_rules_query,
+    facts_batch_size,
     follow_up_query,
     repository_alias,
     repository_facts_query,
@@ -102,7 +103,9 @@ class RepositorySettings:
     inactivity_years: int
     signed_commit_number: int
     thread_count: int
-    batch_size: int = 50
+    # Repositories per facts query; None: as many as queries.NODE_BUDGET holds
+    # (50 with the default 15 signed commits).
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.signed_commit_number <= MAX_SIGNED_COMMITS:
@@ -110,10 +113,18 @@ class RepositorySettings:
                 f"signed_commit_number must be between 0 and {MAX_SIGNED_COMMITS} "
                 f"(GitHub pages commit history by 100), got {self.signed_commit_number}"
             )
-        if self.thread_count < 1 or self.batch_size < 1 or self.inactivity_years < 0:
+        too_small = self.batch_size is not None and self.batch_size < 1
+        if self.thread_count < 1 or too_small or self.inactivity_years < 0:
             raise ValueError(
                 "thread_count and batch_size must be at least 1 and inactivity_years at least 0"
             )
+
+    @property
+    def facts_batch(self) -> int:
+        """Repositories per facts query (sized by GitHub's node estimate unless set)."""
+        if self.batch_size is not None:
+            return self.batch_size
+        return facts_batch_size(self.signed_commit_number)
 
 
 @dataclass
@@ -661,13 +672,13 @@ def prefetch_members(directory: OrgDirectory) -> None:
         logger.info("members not listed ahead", extra={"cause": str(exc)[:200]})
 
 
-def security_warnings(facts: Sequence[RepoFacts]) -> list[str]:
+def security_warnings(drafts: Sequence[RepoDraft]) -> list[str]:
     """One warning naming the missing permission when GitHub hid security_and_analysis."""
     hidden = sorted(
-        item.name
-        for item in facts
-        if item.visibility == PUBLIC
-        and (item.secret_scanning is None or item.push_protection is None)
+        draft.listing.name
+        for draft in drafts
+        if draft.visibility == PUBLIC
+        and (draft.listing.secret_scanning is None or draft.listing.push_protection is None)
     )
     if not hidden:
         return []
@@ -705,7 +716,7 @@ def collect_repositories(
         # members are then listed while the other facts are read.
         reader.on_human_author = lambda: executor.submit(prefetch_members, directory)
         active = (item for item in arriving(inventory) if not item.archived)
-        drafts = read_all_drafts(executor, reader, active, settings.batch_size)
+        drafts = read_all_drafts(executor, reader, active, settings.facts_batch)
         # The people behind CODEOWNERS are known now: look them up while the branch
         # rules are read (from another thread; both wait on the same pool's batches).
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="people") as side:
@@ -714,9 +725,13 @@ def collect_repositories(
             )
             read_branch_rules(executor, reader, drafts)
             people = people_read.result()
-        facts = [draft.facts() for draft in drafts]
-    facts.sort(key=lambda item: item.name)
-    records = [repository_record(item, people, settings, now) for item in facts]
+    # Drafts (names in order) become records one by one; neither drafts nor facts
+    # are kept once a repository's record is built.
+    warnings = security_warnings(drafts)
+    records: list[dict[str, Any]] = []
+    drafts.reverse()
+    while drafts:
+        records.append(repository_record(drafts.pop().facts(), people, settings, now))
     logger.info(
         "repository facts collected",
         extra={
@@ -725,4 +740,4 @@ def collect_repositories(
             "archived_skipped": len(inventory) - len(records),
         },
     )
-    return CollectionResult(records=records, warnings=security_warnings(facts))
+    return CollectionResult(records=records, warnings=warnings)
