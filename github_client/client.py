@@ -166,6 +166,7 @@ class GitHubClient:
         self._lock = threading.Lock()
         self._counts = {"rest": 0, "graphql": 0, "retries": 0, "points": 0}
         self._core_remaining: int | None = None
+        self._core_reset: float | None = None
         self._pause_until = {"rest": 0.0, "graphql": 0.0}
         # GitHub's secondary limits, kept rather than tripped (see pacing.py).
         self._pacer = Pacer(clock, pace if pace is not None else PaceLimits())
@@ -632,8 +633,19 @@ class GitHubClient:
         remaining = header(response.headers, "x-ratelimit-remaining")
         if resource not in (None, "core") or remaining is None or not remaining.isdigit():
             return
+        value = int(remaining)
+        reset = parse_reset(header(response.headers, "x-ratelimit-reset"))
         with self._lock:
-            self._core_remaining = int(remaining)
+            # Answers of concurrent requests arrive in any order: within one window the
+            # lowest remaining is the latest; a later reset starts a new window, and an
+            # answer from an earlier window says nothing about this one.
+            known = self._core_reset
+            if reset is not None and (known is None or reset > known):
+                self._core_reset, self._core_remaining = reset, value
+            elif reset is not None and known is not None and reset < known:
+                return
+            elif self._core_remaining is None or value < self._core_remaining:
+                self._core_remaining = value
 
     def _timeout(self) -> Timeout:
         remaining = self._remaining_time()
