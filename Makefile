@@ -2,7 +2,7 @@
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
 PYTHON3 ?= python3
-RUNTIME := handler.py organisations_handler.py github_client collectors datalogger
+RUNTIME := handler.py organisations_handler.py github_client collectors datalogger policy
 
 .PHONY: setup test lint unit docs serve-docs demo fan-out bench clean
 

@@ -27,6 +27,7 @@ from typing import Any, TextIO
 import handler
 from datalogger.config import load_app_settings
 from datalogger.errors import ConfigError, DataLoggerError
+from datalogger.keys import load_private_key
 from datalogger.logs import close_logging, configure_logging, redact, set_invocation_keys
 from datalogger.org_store import SummaryStore, store_for
 from datalogger.organisations import (
@@ -42,7 +43,7 @@ from datalogger.organisations import (
     select_organisations,
 )
 from datalogger.writers import SUMMARY_FILE, json_bytes
-from github_client import SYSTEM_CLOCK, Clock, GitHubClient, load_private_key
+from github_client import SYSTEM_CLOCK, Clock, GitHubClient
 
 logger = logging.getLogger("organisations")
 

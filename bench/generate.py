@@ -53,7 +53,16 @@ ARCHIVED_SHARE = 0.25
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 CHECKS = checklist_names()
-REPOSITORY_FIELDS = ("name", "type", "url", "created_at", "checklist")
+REPOSITORY_FIELDS = (
+    "name",
+    "type",
+    "url",
+    "created_at",
+    "checklist",
+    "unknown",
+    "exceptions",
+    "failing",
+)
 DEPENDABOT_FIELDS = (
     "repository",
     "repository_url",
@@ -833,17 +842,23 @@ def expected(
     settings = settings or Settings()
     generated = plans_for(org)
     by_name = {repo.name: repo for repo in org.repositories}
-    repositories: list[dict[str, Any]] = [
-        {
-            "name": plan.name,
-            "type": plan.visibility,
-            "url": plan.url,
-            "created_at": plan.created_at,
-            "checklist": _checklist(plan, by_name[plan.name], now, settings),
-        }
-        for plan in generated.plans.values()
-        if not plan.archived
-    ]
+    repositories: list[dict[str, Any]] = []
+    for plan in generated.plans.values():
+        if plan.archived:
+            continue
+        checklist = _checklist(plan, by_name[plan.name], now, settings)
+        repositories.append(
+            {
+                "name": plan.name,
+                "type": plan.visibility,
+                "url": plan.url,
+                "created_at": plan.created_at,
+                "checklist": checklist,
+                "unknown": {},  # every permission granted, every fact answered
+                "exceptions": {},
+                "failing": sorted(check for check, value in checklist.items() if value),
+            }
+        )
     repositories.sort(key=lambda record: record["name"])
     return {
         "repositories": repositories,

@@ -25,6 +25,7 @@ import urllib3
 
 from bench.generate import ANCHOR_ENV, Settings
 from bench.scaled_handler import TIME_SCALE_ENV
+from datalogger import registry
 from github_client import GitHubClient, GitHubError
 from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process
 
@@ -144,7 +145,7 @@ def warm_up(fake: FakeProcess) -> None:
         client.close()
 
 
-COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
+COLLECTIONS = registry.COLLECTIONS
 
 
 def write_config(

@@ -20,6 +20,7 @@ from bench.generate import (
     RepoPlan,
 )
 from bench.runner import COLLECTIONS
+from datalogger import registry
 
 _FIELD_ORDER = {
     "repositories": REPOSITORY_FIELDS,
@@ -27,8 +28,7 @@ _FIELD_ORDER = {
     "secret_scanning": SECRET_SCANNING_FIELDS,
 }
 _ALERT_SORT = {
-    "dependabot": ("repository", "created_at", "alert_url"),
-    "secret_scanning": ("repository", "creation_date", "alert_url"),
+    name: registry.REGISTRY[name].sort_fields for name in ("dependabot", "secret_scanning")
 }
 
 
@@ -132,6 +132,11 @@ def _compare_repository(
         result.add("repositories.json checklist", f"repositories.json: {name}: no checklist")
         return
     notes = "; ".join(plan.variants) if plan else "no plan"
+    if got.get("failing") != sorted(c for c in CHECKS if checklist.get(c)):
+        result.add(
+            "repositories.json failing",
+            f"repositories.json: {name}: failing {got.get('failing')} is not the true checks",
+        )
     for check in CHECKS:
         if checklist.get(check) != wanted["checklist"][check]:
             result.add(

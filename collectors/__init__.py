@@ -15,9 +15,11 @@ from typing import Any
 __all__ = ["CollectionResult"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class CollectionResult:
-    """A finished collection: sorted records in final field order, and warnings."""
+    """A finished collection: sorted records in final field order, warnings, and (for
+    repositories) how many records have at least one unknown check."""
 
     records: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
+    unknown_repositories: int | None = None

@@ -26,6 +26,10 @@ from github_client.streams import BothEnds, read_streams
 
 logger = logging.getLogger(__name__)
 
+# The age rule, given by the caller (policy): whether an alert created at the
+# first argument is older than the second argument's days. Collectors do not judge.
+Overdue = Callable[[str, int], bool]
+
 
 # Every alert has exactly one of these severities (GitHub's REST description
 # gives them as an enum), so one cursor chain per severity loses and repeats
@@ -130,7 +134,8 @@ class RepositoryIndex:
         """The repository an alert belongs to."""
         key = name.casefold()
         found = self._by_folded.get(key)
-        if found is None:
+        if found is None or not found.complete:
+            # Not listed, or listed without visibility/archived: ask GitHub once.
             found = self._by_folded[key] = self._look_up(name, alert_url)
         return found
 

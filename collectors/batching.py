@@ -108,16 +108,54 @@ def not_found_aliases(
     return missing
 
 
+@dataclass(frozen=True)
+class AliasErrors:
+    """A batch's GraphQL errors sorted by the alias they point into.
+
+    ``not_found``: aliases GitHub answered ``NOT_FOUND`` for as a whole;
+    ``other``: every other error pointing into an alias (``FORBIDDEN`` on one
+    of its fields, ...); ``batch``: errors naming no alias of the batch.
+    """
+
+    not_found: frozenset[str]
+    other: Mapping[str, list[dict[str, Any]]]
+    batch: list[dict[str, Any]]
+
+
+def alias_errors(errors: Sequence[Mapping[str, Any]], aliases: Sequence[str]) -> AliasErrors:
+    """``errors`` sorted by the aliases of ``aliases`` they point into."""
+    known = set(aliases)
+    not_found: set[str] = set()
+    other: dict[str, list[dict[str, Any]]] = {}
+    batch: list[dict[str, Any]] = []
+    for error in errors:
+        alias = error_alias(error)
+        if alias not in known or alias is None:
+            batch.append(dict(error))
+        elif error_type(error) == "NOT_FOUND" and error.get("path") == [alias]:
+            not_found.add(alias)
+        else:
+            other.setdefault(alias, []).append(dict(error))
+    return AliasErrors(frozenset(not_found), other, batch)
+
+
 def with_halving(
     items: Sequence[T],
     run: Callable[[Sequence[T]], R],
     describe: Callable[[T], str],
+    alone: Callable[[T, BatchTooHeavyError], R] | None = None,
 ) -> list[R]:
-    """``run(items)``, splitting the batch in halves (down to one item) while it is too heavy."""
+    """``run(items)``, splitting the batch in halves (down to one item) while it is too heavy.
+
+    A single item still too heavy gives ``alone(item, error)`` when given, else
+    raises :class:`RepositoryUnreadableError` naming it.
+    """
     try:
         return [run(items)]
     except BatchTooHeavyError as exc:
         if len(items) <= 1:
+            if alone is not None and items:
+                return [alone(items[0], exc)]
             subject = describe(items[0]) if items else "an empty batch"
             raise RepositoryUnreadableError(
                 f"{subject}: GitHub could not answer even a single-item query ({exc}); "
@@ -128,8 +166,8 @@ def with_halving(
             extra={"batch_size": len(items), "cause": str(exc)[:200]},
         )
         middle = len(items) // 2
-        return with_halving(items[:middle], run, describe) + with_halving(
-            items[middle:], run, describe
+        return with_halving(items[:middle], run, describe, alone) + with_halving(
+            items[middle:], run, describe, alone
         )
 
 

@@ -59,3 +59,9 @@ def parse_owners(text: str) -> tuple[str, ...]:
             if owner is not None:
                 seen.setdefault(owner, None)
     return tuple(seen)
+
+
+def team_slug(owner: str, org: str) -> str | None:
+    """The slug (lower case) of an ``@org/team`` owner of ``org``; None for another org's team."""
+    owner_org, _, slug = owner[1:].partition("/")
+    return slug.lower() if owner_org.lower() == org.lower() else None

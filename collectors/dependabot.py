@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from collectors import CollectionResult
 from collectors.alerts import (
     DEPENDABOT_SPLITS,
+    Overdue,
     RepositoryIndex,
     alert_records,
     alert_repository,
@@ -18,7 +18,6 @@ from collectors.alerts import (
 )
 from collectors.errors import UnexpectedAnswerError
 from collectors.inventory import RepoListing
-from collectors.policy import is_older_than
 from collectors.shapes import field_object, field_str
 from github_client import GitHubClient
 
@@ -34,7 +33,7 @@ def dependabot_record(
     alert: Mapping[str, Any],
     index: RepositoryIndex,
     thresholds: Mapping[str, int],
-    now: datetime,
+    overdue: Overdue,
     where: str,
 ) -> dict[str, Any] | None:
     """The dataset entry of one alert, or None when it is not open or not old enough."""
@@ -49,7 +48,7 @@ def dependabot_record(
             f"(known: {', '.join(sorted(thresholds))})"
         )
     created_at = field_str(alert, "created_at", where)
-    if not is_older_than(created_at, thresholds[severity], now):
+    if not overdue(created_at, thresholds[severity]):
         return None
     name, repository_url = alert_repository(alert, where)
     listing = index.listing(name, alert_url)
@@ -69,7 +68,7 @@ def collect_dependabot(
     org: str,
     inventory: Sequence[RepoListing],
     thresholds: Mapping[str, int],
-    now: datetime,
+    overdue: Overdue,
 ) -> CollectionResult:
     """Open alerts whose whole-day age is greater than their severity's threshold."""
     path = dependabot_path(org)
@@ -80,7 +79,7 @@ def collect_dependabot(
     index = RepositoryIndex(client, org, inventory)
     where = f"GET {path}"
     records, open_alerts = alert_records(
-        alerts, lambda alert: dependabot_record(alert, index, thresholds, now, where)
+        alerts, lambda alert: dependabot_record(alert, index, thresholds, overdue, where)
     )
     index.ready()  # the inventory listed in full (or its error), even without records
     records.sort(key=lambda record: alert_sort_key(record, "created_at"))

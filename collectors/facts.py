@@ -1,16 +1,49 @@
 """What GitHub says about a repository and the people behind it, before any judgement.
 
-The collectors fill these dataclasses; :mod:`collectors.policy` judges them.
-Nothing here is derived from a check: a field holds what GitHub answered, and
-``None`` where GitHub would not say.
+The collectors fill these dataclasses; :mod:`policy.checks` judges them.
+Nothing here is derived from a check: a field holds what GitHub answered.
+Where GitHub would not say, the field is ``None`` **and** ``missing`` maps
+the fact's name to one sentence saying why (naming the App permission when
+that is the cause). ``None`` alone keeps its plain meaning (``pushed_at``:
+never pushed; ``codeowners_owners``: no CODEOWNERS file).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
 
 BLOB = "blob"
 TREE = "tree"
+
+# Names of the facts that may be missing (keys of ``RepoFacts.missing``).
+BRANCHES: Final = "branches"  # branches_protected
+COMMITS: Final = "commits"  # commit_signatures
+FILES: Final = "files"  # root/github/docs entries and codeowners_owners
+PULL_REQUESTS: Final = "pull_requests"  # pull_request_authors
+VULNERABILITY_ALERTS: Final = "vulnerability_alerts"  # vulnerability_alerts_enabled
+SECRET_SCANNING: Final = "secret_scanning"  # noqa: S105 - a fact name: secret scanning status
+PUSH_PROTECTION: Final = "push_protection"  # push_protection status
+ACTIVITY: Final = "activity"  # created_at / pushed_at (GraphQL)
+VISIBILITY: Final = "visibility"
+# Every fact read through GraphQL (one unreadable repository loses them all).
+GRAPHQL_FACTS: Final = (
+    ACTIVITY,
+    BRANCHES,
+    COMMITS,
+    FILES,
+    PULL_REQUESTS,
+    VULNERABILITY_ALERTS,
+)
+# People facts (keys of ``PeopleFacts.missing``).
+MEMBERS: Final = "members"
+CONTACTS: Final = "contacts"  # team maintainers and verified-domain e-mails
+
+
+def _nothing_missing() -> Mapping[str, str]:
+    return MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -36,36 +69,46 @@ class RepoFacts:
     name: str
     visibility: str  # "PUBLIC" | "PRIVATE" | "INTERNAL"
     url: str
-    created_at: str  # as GitHub returns it, e.g. "2020-01-01T00:00:00Z"
+    created_at: str | None  # as GitHub returns it, e.g. "2020-01-01T00:00:00Z"
     pushed_at: str | None  # None: never pushed
     is_empty: bool  # no default branch, so no commits and no files
     # One flag per branch (every page): a branch protection rule or a ruleset applies.
-    branches_protected: tuple[bool, ...]
+    branches_protected: tuple[bool, ...] | None
     # The latest commits of the default branch, newest first: the signature's
     # ``isValid``, or None when the commit has no signature.
-    commit_signatures: tuple[bool | None, ...]
-    root_entries: tuple[TreeEntry, ...]
-    github_entries: tuple[TreeEntry, ...]  # .github/ (empty when absent)
-    docs_entries: tuple[TreeEntry, ...]  # docs/ (empty when absent)
+    commit_signatures: tuple[bool | None, ...] | None
+    root_entries: tuple[TreeEntry, ...] | None
+    github_entries: tuple[TreeEntry, ...] | None  # .github/ (empty when absent)
+    docs_entries: tuple[TreeEntry, ...] | None  # docs/ (empty when absent)
     # Owners of the CODEOWNERS file GitHub uses (.github/, then root, then
-    # docs/); None when there is no such file.
+    # docs/); None when there is no such file (or FILES is missing).
     codeowners_owners: tuple[str, ...] | None
     # Authors of every open pull request; None for a deleted account.
-    pull_request_authors: tuple[PullRequestAuthor | None, ...]
-    vulnerability_alerts_enabled: bool
+    pull_request_authors: tuple[PullRequestAuthor | None, ...] | None
+    vulnerability_alerts_enabled: bool | None
     # security_and_analysis statuses from the REST listing; None: not revealed.
     secret_scanning: str | None
     push_protection: str | None
+    # fact name -> why GitHub did not say (see the constants above).
+    missing: Mapping[str, str] = field(default_factory=_nothing_missing)
+    # Whether ``visibility`` is GitHub's word (False: derived from REST ``private``).
+    visibility_known: bool = True
 
 
 @dataclass(frozen=True)
 class PeopleFacts:
     """What the organisation says about people, looked up once per run.
 
-    Logins and owners are lower case. ``members`` is None when it was not
-    needed (no open pull request had a human author).
+    Logins, slugs and owners are lower case. ``members`` is None when it was
+    not needed (no open pull request had a human author) or is missing.
     """
 
+    org: str
     members: frozenset[str] | None
-    # CODEOWNERS owners ("@user", "@org/team") that give a point of contact.
-    owners_with_contact: frozenset[str]
+    # Maintainer logins of each ``@org/team`` slug named in a CODEOWNERS file
+    # (() for a team that does not exist).
+    team_maintainers: Mapping[str, tuple[str, ...]]
+    # Logins (of CODEOWNERS users and team maintainers) with a verified-domain
+    # e-mail for the organisation.
+    verified_users: frozenset[str]
+    missing: Mapping[str, str] = field(default_factory=_nothing_missing)

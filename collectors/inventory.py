@@ -20,7 +20,7 @@ from collectors.shapes import (
     field_bool,
     field_object_or_none,
     field_str,
-    field_str_or_none,
+    optional_str,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,11 +46,20 @@ class RepoListing:
     html_url: str
     visibility: str  # "PUBLIC" | "PRIVATE" | "INTERNAL"
     archived: bool
-    created_at: str
+    created_at: str | None  # None: GitHub did not say
     pushed_at: str | None
     default_branch: str | None
     secret_scanning: str | None  # None: GitHub did not reveal it
     push_protection: str | None  # None: GitHub did not reveal it
+    # False: ``visibility`` absent or null, derived from the required ``private``.
+    visibility_reported: bool = True
+    # False: ``archived`` absent or null, taken as false.
+    archived_reported: bool = True
+
+    @property
+    def complete(self) -> bool:
+        """Whether GitHub gave both visibility and archived (no default was used)."""
+        return self.visibility_reported and self.archived_reported
 
 
 def repos_path(org: str) -> str:
@@ -76,41 +85,66 @@ def list_repositories(client: Paginator, org: str) -> list[RepoListing]:
     return listings
 
 
+def optional(repo: Mapping[str, Any], key: str) -> Any:
+    """A field GitHub's REST description marks optional: its value, None when absent."""
+    return repo.get(key)
+
+
 def security_status(security: Mapping[str, Any] | None, key: str, where: str) -> str | None:
-    """``security_and_analysis.<key>.status``, or None when GitHub did not reveal it."""
+    """``security_and_analysis.<key>.status``, or None when GitHub did not reveal it
+    (the block, the key or the status absent or null)."""
     if security is None:
         return None
     block = field_object_or_none(security, key, where) if key in security else None
     if block is None:
         return None
-    return field_str_or_none(block, "status", f"{where} security_and_analysis.{key}")
+    return optional_str(block, "status", f"{where} security_and_analysis.{key}")
 
 
-def listing_from_rest(item: object, endpoint: str) -> RepoListing:
-    """A RepoListing from one element of the REST listing; wrong shapes raise."""
-    repo = as_object(item, endpoint, "repository")
-    name = field_str(repo, "name", endpoint)
-    where = f"{endpoint} (repository {name})"
+def listing_visibility(repo: Mapping[str, Any], where: str) -> tuple[str, bool]:
+    """``visibility`` upper case, and whether GitHub gave it. Absent or null (optional in
+    GitHub's REST description): PUBLIC when the required ``private`` is false, else
+    PRIVATE (an internal repository is ``private`` too; only GraphQL tells them apart)."""
+    if optional(repo, "visibility") is None:
+        return ("PRIVATE" if field_bool(repo, "private", where) else "PUBLIC"), False
     visibility = field_str(repo, "visibility", where).upper()
     if visibility not in VISIBILITIES:
         raise UnexpectedAnswerError(f"{where}: unknown visibility {visibility!r}")
+    return visibility, True
+
+
+def listing_from_rest(item: object, endpoint: str) -> RepoListing:
+    """A RepoListing from one element of the REST listing; wrong shapes raise.
+
+    Fields GitHub's REST description marks optional or nullable have defaults:
+    ``visibility`` (see :func:`listing_visibility`), ``archived`` (false: the
+    repository collection then reads ``isArchived`` from GraphQL, which decides),
+    ``created_at``/``pushed_at``/``default_branch`` (None), ``security_and_analysis``
+    and its statuses (None: not revealed, the checks that need them are unknown).
+    """
+    repo = as_object(item, endpoint, "repository")
+    name = field_str(repo, "name", endpoint)
+    where = f"{endpoint} (repository {name})"
+    visibility, reported = listing_visibility(repo, where)
     security = (
         field_object_or_none(repo, "security_and_analysis", where)
-        if ("security_and_analysis" in repo)
+        if optional(repo, "security_and_analysis") is not None
         else None
     )
     return RepoListing(
         name=name,
         html_url=field_str(repo, "html_url", where),
         visibility=visibility,
-        archived=field_bool(repo, "archived", where),
-        created_at=field_str(repo, "created_at", where),
-        pushed_at=field_str_or_none(repo, "pushed_at", where) if "pushed_at" in repo else None,
-        default_branch=field_str_or_none(repo, "default_branch", where)
-        if "default_branch" in repo
-        else None,
+        archived=field_bool(repo, "archived", where)
+        if optional(repo, "archived") is not None
+        else False,
+        created_at=optional_str(repo, "created_at", where),
+        pushed_at=optional_str(repo, "pushed_at", where),
+        default_branch=optional_str(repo, "default_branch", where),
         secret_scanning=security_status(security, "secret_scanning", where),
         push_protection=security_status(security, "secret_scanning_push_protection", where),
+        visibility_reported=reported,
+        archived_reported=optional(repo, "archived") is not None,
     )
 
 

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from collectors.batching import (
@@ -25,8 +26,9 @@ from collectors.batching import (
     unexpected_errors,
     with_halving,
 )
-from collectors.codeowners import is_team_owner
+from collectors.codeowners import is_team_owner, team_slug
 from collectors.errors import CollectionError
+from collectors.facts import CONTACTS, MEMBERS, PeopleFacts
 from collectors.inventory import PAGE_FAN_OUT
 from collectors.queries import team_maintainers_query, verified_emails_query
 from collectors.shapes import (
@@ -40,6 +42,11 @@ from collectors.shapes import (
 from github_client import ForbiddenError, GitHubClient, NotFoundError
 
 logger = logging.getLogger(__name__)
+
+
+class MembersRefusedError(CollectionError):
+    """GitHub refused the organisation's member list (403/404): the App lacks members:read."""
+
 
 USER_BATCH_SIZE = 100
 TEAM_BATCH_SIZE = 50
@@ -57,18 +64,13 @@ def map_batches(
     return list(executor.map(run, batches))
 
 
-def team_slug(owner: str, org: str) -> str | None:
-    """The slug of an ``@org/team`` owner of this organisation; None for another org's team."""
-    owner_org, _, slug = owner[1:].partition("/")
-    return slug.lower() if owner_org.lower() == org.lower() else None
-
-
 class OrgDirectory:
     """Members, team maintainers and verified-domain e-mails, cached for the run."""
 
     def __init__(self, client: GitHubClient, org: str, executor: Executor | None = None) -> None:
         self._client = client
         self._org = org
+        self.org = org
         self._executor = executor
         self._members_lock = threading.Lock()
         self._teams_lock = threading.Lock()
@@ -95,9 +97,9 @@ class OrgDirectory:
                 for item in self._client.paginate(path, {"per_page": 100}, fan_out=PAGE_FAN_OUT)
             }
         except (ForbiddenError, NotFoundError) as exc:
-            raise CollectionError(
-                f"{where} failed, so external pull requests cannot be judged: {exc}. "
-                "Grant the GitHub App the 'Members' organisation permission (read)."
+            raise MembersRefusedError(
+                f"GitHub refused {where} ({exc.status}), so external pull requests cannot be "
+                "judged: the App needs Organization → Members: read (members:read)"
             ) from exc
         logger.info("organisation members listed", extra={"org": self._org, "members": len(logins)})
         return frozenset(logins)
@@ -190,23 +192,41 @@ class OrgDirectory:
             result[login] = len(emails) > 0
         return [result]
 
-    # -- owners -----------------------------------------------------------------------------
 
-    def owners_with_contact(self, owners: Iterable[str]) -> frozenset[str]:
-        """The owners (``@user`` / ``@org/team``, lower case) that give a point of contact."""
-        owners = {owner.lower() for owner in owners}
-        team_owners = {
-            owner: team_slug(owner, self._org) for owner in owners if is_team_owner(owner)
-        }
-        maintainers = self.team_maintainers(slug for slug in team_owners.values() if slug)
-        user_logins = {owner[1:] for owner in owners if not is_team_owner(owner)}
-        every_maintainer = {login for logins in maintainers.values() for login in logins}
-        contacts = self.users_with_verified_email(user_logins | every_maintainer)
-        with_contact = {f"@{login}" for login in user_logins if login in contacts}
-        for owner, slug in team_owners.items():
-            if slug is not None and any(login in contacts for login in maintainers[slug]):
-                with_contact.add(owner)
-        return frozenset(with_contact)
+def people_facts(
+    directory: OrgDirectory,
+    owners: Iterable[str],
+    members_needed: bool,
+    unavailable: Mapping[str, str] = MappingProxyType({}),
+) -> PeopleFacts:
+    """What the checks need about people: members (only when ``members_needed``), the
+    maintainers of the organisation's ``@org/team`` owners, and which of those users and
+    of the ``@user`` owners have a verified-domain e-mail. ``unavailable`` maps
+    ``members`` / ``contacts`` to why the App may not read them (not asked then)."""
+    org = directory.org
+    missing = dict(unavailable)
+    members = None
+    if members_needed and MEMBERS not in missing:
+        try:
+            members = directory.members()
+        except MembersRefusedError as exc:
+            missing[MEMBERS] = str(exc)
+    maintainers: dict[str, tuple[str, ...]] = {}
+    verified: frozenset[str] = frozenset()
+    if CONTACTS not in missing:
+        lowered = {owner.lower() for owner in owners}
+        slugs = {team_slug(owner, org) for owner in lowered if is_team_owner(owner)}
+        maintainers = directory.team_maintainers(slug for slug in slugs if slug)
+        users = {owner[1:] for owner in lowered if not is_team_owner(owner)}
+        users |= {login for logins in maintainers.values() for login in logins}
+        verified = directory.users_with_verified_email(users)
+    return PeopleFacts(
+        org=org,
+        members=members,
+        team_maintainers=MappingProxyType(maintainers),
+        verified_users=verified,
+        missing=MappingProxyType({k: v for k, v in missing.items() if k in (MEMBERS, CONTACTS)}),
+    )
 
 
 def with_each_batch(

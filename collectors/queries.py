@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from collectors.facts import BRANCHES, COMMITS, FILES, PULL_REQUESTS, VULNERABILITY_ALERTS
+
 PAGE_SIZE: Final = 100
 
 _PAGE_INFO: Final = "pageInfo { hasNextPage endCursor }"
@@ -71,27 +73,33 @@ def history_selection(signed_commit_number: int) -> str:
     )
 
 
-def repository_facts_selection(signed_commit_number: int) -> str:
-    """Everything one repository's checks need, in one selection set."""
-    objects = [
-        f'{alias}: object(expression: "{expr}") {_TREE}' for alias, expr in TREE_ALIASES.items()
-    ]
-    blobs = [
-        f'{alias}: object(expression: "{expr}") {_BLOB}'
-        for alias, expr in CODEOWNERS_ALIASES.items()
-    ]
-    return " ".join(
-        [
-            "{ name visibility isEmpty createdAt pushedAt hasVulnerabilityAlertsEnabled",
-            RULESETS,
-            branches_connection(),
-            history_selection(signed_commit_number),
-            *objects,
-            *blobs,
-            pull_requests_connection(),
-            "}",
+def repository_facts_selection(
+    signed_commit_number: int, omit: frozenset[str] = frozenset()
+) -> str:
+    """Everything one repository's checks need, in one selection set.
+
+    ``omit`` names fact groups (``collectors.facts``) the App may not read: their
+    fields are not asked, so GitHub has nothing to refuse (a refused non-null
+    field would null the whole repository).
+    """
+    parts = ["{ name visibility isArchived isEmpty createdAt pushedAt"]
+    if VULNERABILITY_ALERTS not in omit:
+        parts.append("hasVulnerabilityAlertsEnabled")
+    if BRANCHES not in omit:
+        parts += [RULESETS, branches_connection()]
+    parts.append(history_selection(0 if COMMITS in omit else signed_commit_number))
+    if FILES not in omit:
+        parts += [
+            f'{alias}: object(expression: "{expr}") {_TREE}' for alias, expr in TREE_ALIASES.items()
         ]
-    )
+        parts += [
+            f'{alias}: object(expression: "{expr}") {_BLOB}'
+            for alias, expr in CODEOWNERS_ALIASES.items()
+        ]
+    if PULL_REQUESTS not in omit:
+        parts.append(pull_requests_connection())
+    parts.append("}")
+    return " ".join(parts)
 
 
 def repository_alias(index: int) -> str:
@@ -99,10 +107,12 @@ def repository_alias(index: int) -> str:
     return f"r{index}"
 
 
-def repository_facts_query(count: int, signed_commit_number: int) -> str:
+def repository_facts_query(
+    count: int, signed_commit_number: int, omit: frozenset[str] = frozenset()
+) -> str:
     """Facts of ``count`` repositories named by variables ``$n0``..; owner is ``$org``."""
     names = "".join(f", $n{i}: String!" for i in range(count))
-    selection = repository_facts_selection(signed_commit_number)
+    selection = repository_facts_selection(signed_commit_number, omit)
     fields = " ".join(
         f"{repository_alias(i)}: repository(owner: $org, name: $n{i}) {selection}"
         for i in range(count)

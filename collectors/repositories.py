@@ -1,4 +1,4 @@
-"""repositories.json: facts of every active repository in aliased GraphQL batches, then policy.
+"""Facts of every active repository, read in aliased GraphQL batches (no judgement here).
 
 Request plan (issue 5's budget): the inventory's REST pages, then one GraphQL
 query per ``batch_size`` active repositories (each repository's facts in one
@@ -9,9 +9,18 @@ for repositories with more than 100 branches or open pull requests, then the
 branch rules of the branches that only a ruleset could protect (repositories
 with rulesets, branches without a classic rule; up to 100 branches per query
 across repositories), one REST ``git/blobs`` request per CODEOWNERS file over
-512,000 bytes (GitHub cuts GraphQL ``Blob.text`` there), then the people lookups of
-:class:`collectors.people.OrgDirectory`. Batches are small units on a thread
-pool, collected as they complete.
+512,000 bytes (GitHub cuts GraphQL ``Blob.text`` there). Batches are small units
+on a thread pool; each worker returns an immutable result and only the
+coordinating thread assembles a repository's draft.
+
+Facts GitHub will not give are *missing*, never guessed: a fact group the App
+lacks the permission for is not asked (``unavailable``, from the permission
+preflight) and its reason travels in :attr:`RepoFacts.missing`. A repository
+GitHub cannot answer about (502 even alone, ``NOT_FOUND`` twice, an error or a
+wrong-shaped answer for it) becomes an :class:`Unreadable` with every
+GraphQL-derived fact missing; :func:`collect_repository_facts` fails the
+collection only when more than ``max(5, 1 %)`` of the active repositories are
+unreadable for reasons other than a permission.
 
 Points: asking ``rules`` under every branch of ``refs(first: 100)`` costs 100
 requests per repository in GitHub's formula (about one point per repository);
@@ -26,29 +35,38 @@ import base64
 import binascii
 import logging
 import re
-import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime
+from types import MappingProxyType
 from typing import Any, TypeVar
 
-from collectors import CollectionResult
 from collectors.batching import (
     BatchTooHeavyError,
+    alias_errors,
     batches,
     chunks,
-    not_found_aliases,
     run_graphql,
     unexpected_errors,
     with_halving,
 )
 from collectors.codeowners import parse_owners
-from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
-from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
+from collectors.errors import CollectionError, UnexpectedAnswerError
+from collectors.facts import (
+    BRANCHES,
+    COMMITS,
+    FILES,
+    GRAPHQL_FACTS,
+    PULL_REQUESTS,
+    PUSH_PROTECTION,
+    SECRET_SCANNING,
+    VISIBILITY,
+    VULNERABILITY_ALERTS,
+    PullRequestAuthor,
+    RepoFacts,
+    TreeEntry,
+)
 from collectors.inventory import VISIBILITIES, RepoListing, arriving
-from collectors.people import OrgDirectory
-from collectors.policy import PUBLIC, checklist, is_human_author
 from collectors.queries import (
     CODEOWNERS_ALIASES,
     branch_alias,
@@ -79,13 +97,13 @@ R = TypeVar("R")
 
 MAX_SIGNED_COMMITS = 100
 BRANCHES_PER_RULES_QUERY = 100
-SECURITY_PERMISSION_WARNING = (
-    "GitHub did not reveal security_and_analysis (secret scanning / push protection status) "
-    "for {count} public repositories (e.g. {examples}); their secret_scanning_disabled and "
-    "push_protection_disabled are reported true. Grant the GitHub App the 'Administration' "
-    "repository permission (read) so that GitHub shows the status."
-)
+# Unreadable repositories tolerated (not counting permission-caused ones): max(5, 1 %).
+UNREADABLE_FLOOR = 5
+UNREADABLE_SHARE = 0.01
 GIT_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1, or SHA-256
+NOT_REVEALED = (
+    "GitHub's answer did not include security_and_analysis.{key}.status for this repository"
+)
 
 
 @dataclass(frozen=True)
@@ -127,26 +145,49 @@ class RepositorySettings:
         return facts_batch_size(self.signed_commit_number)
 
 
-@dataclass
-class RepoDraft:
-    """One repository's facts while its pages are still being read."""
+@dataclass(frozen=True)
+class Unreadable:
+    """A repository GitHub would not answer about; ``permission``: because of a permission."""
+
+    name: str
+    reason: str
+    permission: bool = False
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """What one repository's facts query answered (a worker's immutable result)."""
 
     listing: RepoListing
     visibility: str
+    archived: bool
     is_empty: bool
     created_at: str
     pushed_at: str | None
-    vulnerability_alerts_enabled: bool
-    commit_signatures: tuple[bool | None, ...]
-    root_entries: tuple[TreeEntry, ...]
-    github_entries: tuple[TreeEntry, ...]
-    docs_entries: tuple[TreeEntry, ...]
+    vulnerability_alerts_enabled: bool | None
+    commit_signatures: tuple[bool | None, ...] | None
+    root_entries: tuple[TreeEntry, ...] | None
+    github_entries: tuple[TreeEntry, ...] | None
+    docs_entries: tuple[TreeEntry, ...] | None
     codeowners_owners: tuple[str, ...] | None
-    # The CODEOWNERS file still to read whole (its owners are not known until then).
-    codeowners_blob: TruncatedBlob | None = None
-    # Rulesets that may apply (any enforcement); 0: classic rules only; None: GitHub
-    # would not say, so every branch without a classic rule has its rules read.
-    rulesets: int | None = 0
+    codeowners_blob: TruncatedBlob | None
+    rulesets: int | None
+    branches: BranchPage | None
+    pull_requests: AuthorPage | None
+
+
+@dataclass
+class RepoDraft:
+    """One repository's facts while its pages are still being read.
+
+    Owned by the coordinating thread: workers never see it, they return
+    :class:`FirstPage`, :class:`NextPage`, :class:`RuleAnswer` or
+    :class:`WholeCodeowners` values that :func:`read_all_drafts` applies.
+    """
+
+    first: FirstPage
+    codeowners_owners: tuple[str, ...] | None
+    codeowners_blob: TruncatedBlob | None
     branch_names: list[str] = field(default_factory=list)
     # Per branch: protected so far (a classic rule; then a rule from a ruleset).
     branches_protected: list[bool] = field(default_factory=list)
@@ -155,34 +196,108 @@ class RepoDraft:
     pull_request_authors: list[PullRequestAuthor | None] = field(default_factory=list)
     pull_requests_cursor: str | None = None
 
-    def facts(self) -> RepoFacts:
+    @classmethod
+    def start(cls, first: FirstPage) -> RepoDraft:
+        draft = cls(first, first.codeowners_owners, first.codeowners_blob)
+        if first.branches is not None:
+            draft.branch_names = list(first.branches.names)
+            draft.branches_protected = list(first.branches.classic_protected)
+            draft.branches_cursor = first.branches.cursor
+        if first.pull_requests is not None:
+            draft.pull_request_authors = list(first.pull_requests.authors)
+            draft.pull_requests_cursor = first.pull_requests.cursor
+        return draft
+
+    @property
+    def listing(self) -> RepoListing:
+        return self.first.listing
+
+    @property
+    def name(self) -> str:
+        return self.first.listing.name
+
+    def facts(self, missing: Mapping[str, str]) -> RepoFacts:
+        """The finished facts; ``missing`` holds the reasons of the facts not asked."""
         if self.codeowners_blob is not None:
             raise CollectionError(
-                f"repository {self.listing.name}: CODEOWNERS file "
+                f"repository {self.name}: CODEOWNERS file "
                 f"{self.codeowners_blob.path} was cut by GitHub and never read whole"
             )
-        return RepoFacts(
-            name=self.listing.name,
-            visibility=self.visibility,
-            url=self.listing.html_url,
-            created_at=self.created_at,
-            pushed_at=self.pushed_at,
-            is_empty=self.is_empty,
-            branches_protected=tuple(
+        first = self.first
+        branches = None
+        if first.branches is not None:
+            branches = tuple(
                 protected
                 for index, protected in enumerate(self.branches_protected)
                 if index not in self.branches_deleted
-            ),
-            commit_signatures=self.commit_signatures,
-            root_entries=self.root_entries,
-            github_entries=self.github_entries,
-            docs_entries=self.docs_entries,
+            )
+        authors = None if first.pull_requests is None else tuple(self.pull_request_authors)
+        return RepoFacts(
+            name=self.name,
+            visibility=first.visibility,
+            url=self.listing.html_url,
+            created_at=first.created_at,
+            pushed_at=first.pushed_at,
+            is_empty=first.is_empty,
+            branches_protected=branches,
+            commit_signatures=first.commit_signatures,
+            root_entries=first.root_entries,
+            github_entries=first.github_entries,
+            docs_entries=first.docs_entries,
             codeowners_owners=self.codeowners_owners,
-            pull_request_authors=tuple(self.pull_request_authors),
-            vulnerability_alerts_enabled=self.vulnerability_alerts_enabled,
+            pull_request_authors=authors,
+            vulnerability_alerts_enabled=first.vulnerability_alerts_enabled,
             secret_scanning=self.listing.secret_scanning,
             push_protection=self.listing.push_protection,
+            missing=MappingProxyType(security_missing(self.listing, missing)),
         )
+
+
+def security_missing(listing: RepoListing, missing: Mapping[str, str]) -> dict[str, str]:
+    """``missing``, plus a reason for each security status GitHub did not reveal."""
+    result = dict(missing)
+    for fact, key, status in (
+        (SECRET_SCANNING, "secret_scanning", listing.secret_scanning),
+        (PUSH_PROTECTION, "secret_scanning_push_protection", listing.push_protection),
+    ):
+        if status is None:
+            result.setdefault(fact, NOT_REVEALED.format(key=key))
+        else:  # GitHub revealed it after all
+            result.pop(fact, None)
+    return result
+
+
+def unreadable_facts(listing: RepoListing, reason: str, missing: Mapping[str, str]) -> RepoFacts:
+    """The facts of a repository GitHub would not answer about: REST listing only."""
+    if listing.created_at is None:
+        raise CollectionError(
+            f"repository {listing.name}: GitHub answered neither its facts ({reason}) nor "
+            "its creation time (created_at absent from the REST listing), so no record can "
+            "be written; retry the run"
+        )
+    gone = dict.fromkeys(GRAPHQL_FACTS, reason)
+    if not listing.visibility_reported:
+        gone[VISIBILITY] = f"{reason}; the REST listing did not give its visibility either"
+    return RepoFacts(
+        name=listing.name,
+        visibility=listing.visibility,
+        url=listing.html_url,
+        created_at=listing.created_at,
+        pushed_at=listing.pushed_at,
+        is_empty=False,
+        branches_protected=None,
+        commit_signatures=None,
+        root_entries=None,
+        github_entries=None,
+        docs_entries=None,
+        codeowners_owners=None,
+        pull_request_authors=None,
+        vulnerability_alerts_enabled=None,
+        secret_scanning=listing.secret_scanning,
+        push_protection=listing.push_protection,
+        missing=MappingProxyType(security_missing(listing, {**missing, **gone})),
+        visibility_known=listing.visibility_reported,
+    )
 
 
 # -- parsing one repository's answer -------------------------------------------------------
@@ -191,7 +306,7 @@ class RepoDraft:
 def advanced_cursor(previous: str | None, cursor: str | None, where: str) -> str | None:
     """``cursor``, refusing one that does not move (a page loop would never end)."""
     if cursor is not None and cursor == previous:
-        raise CollectionError(f"{where}: GitHub answered the same page cursor twice")
+        raise UnexpectedAnswerError(f"{where}: GitHub answered the same page cursor twice")
     return cursor
 
 
@@ -199,8 +314,16 @@ def advanced_cursor(previous: str | None, cursor: str | None, where: str) -> str
 class BranchPage:
     """One ``refs`` page: branch names, whether a classic rule protects each, next cursor."""
 
-    names: list[str]
-    classic_protected: list[bool]
+    names: tuple[str, ...]
+    classic_protected: tuple[bool, ...]
+    cursor: str | None
+
+
+@dataclass(frozen=True)
+class AuthorPage:
+    """One open-pull-request page: authors (None: deleted account), next cursor."""
+
+    authors: tuple[PullRequestAuthor | None, ...]
     cursor: str | None
 
 
@@ -211,7 +334,7 @@ def branch_page(connection: Mapping[str, Any], where: str) -> BranchPage:
         branch = as_object(node, where, "refs.nodes[]")
         names.append(field_str(branch, "name", where))
         flags.append(field_object_or_none(branch, "branchProtectionRule", where) is not None)
-    return BranchPage(names, flags, next_cursor(connection, where))
+    return BranchPage(tuple(names), tuple(flags), next_cursor(connection, where))
 
 
 def ruleset_count(repo: Mapping[str, Any], where: str) -> int | None:
@@ -226,9 +349,7 @@ def has_rules(ref: Mapping[str, Any], where: str) -> bool:
     return rules is not None and field_int(rules, "totalCount", where) > 0
 
 
-def pull_request_page(
-    connection: Mapping[str, Any], where: str
-) -> tuple[list[PullRequestAuthor | None], str | None]:
+def pull_request_page(connection: Mapping[str, Any], where: str) -> AuthorPage:
     """Authors of one open-pull-request page (None: deleted account), and the next cursor."""
     authors: list[PullRequestAuthor | None] = []
     for node in field_list(connection, "nodes", where):
@@ -241,7 +362,7 @@ def pull_request_page(
                     field_str(author, "__typename", where), field_str(author, "login", where)
                 )
             )
-    return authors, next_cursor(connection, where)
+    return AuthorPage(tuple(authors), next_cursor(connection, where))
 
 
 def tree_entries(repo: Mapping[str, Any], alias: str, where: str) -> tuple[TreeEntry, ...]:
@@ -280,21 +401,25 @@ def codeowners_file(
 
 
 def blob_text(answer: object, where: str) -> str:
-    """The text of a REST ``git/blobs`` answer (base64, UTF-8; undecodable bytes replaced)."""
+    """The text of a REST ``git/blobs`` answer (base64, UTF-8; undecodable bytes replaced).
+
+    ``size`` is nullable in GitHub's REST description: when GitHub gives it, the
+    decoded length must match it; when it is absent or null, nothing is compared.
+    """
     blob = as_object(answer, where, "(blob)")
     encoding = field_str(blob, "encoding", where)
     if encoding != "base64":
         raise UnexpectedAnswerError(
             f"{where}: GitHub sent the blob as {encoding!r}, not 'base64'; retry the run"
         )
-    size = field_int(blob, "size", where)
+    size = field_int(blob, "size", where) if blob.get("size") is not None else None
     try:
         data = base64.b64decode(field_str(blob, "content", where).replace("\n", ""), validate=True)
     except binascii.Error as exc:
         raise UnexpectedAnswerError(
             f"{where}: GitHub's blob content is not valid base64; retry the run"
         ) from exc
-    if len(data) != size:
+    if size is not None and len(data) != size:
         raise UnexpectedAnswerError(
             f"{where}: GitHub sent {len(data)} bytes of a {size}-byte blob; retry the run"
         )
@@ -319,104 +444,214 @@ def commit_signatures(
     return tuple(signatures)
 
 
-def draft_from_answer(
-    repo: Mapping[str, Any], listing: RepoListing, signed_commit_number: int, where: str
-) -> RepoDraft:
-    """A RepoDraft from one aliased ``repository`` answer."""
+def first_page(
+    repo: Mapping[str, Any],
+    listing: RepoListing,
+    signed_commit_number: int,
+    omit: frozenset[str],
+    where: str,
+) -> FirstPage:
+    """One aliased ``repository`` answer; the fact groups in ``omit`` were not asked."""
     visibility = field_str(repo, "visibility", where)
     if visibility not in VISIBILITIES:
-        raise CollectionError(f"{where}: unknown visibility {visibility!r}")
-    branches = branch_page(field_object(repo, "refs", where), f"{where} refs")
-    authors, pulls_cursor = pull_request_page(
-        field_object(repo, "pullRequests", where), f"{where} pullRequests"
-    )
-    owners, truncated = codeowners_file(repo, where)
-    return RepoDraft(
+        raise UnexpectedAnswerError(f"{where}: unknown visibility {visibility!r}")
+    files = FILES not in omit
+    owners, truncated = codeowners_file(repo, where) if files else (None, None)
+    branches = BRANCHES not in omit
+    pulls = PULL_REQUESTS not in omit
+    return FirstPage(
         listing=listing,
         visibility=visibility,
+        archived=field_bool(repo, "isArchived", where),
         is_empty=field_bool(repo, "isEmpty", where),
         created_at=field_str(repo, "createdAt", where),
         pushed_at=field_str_or_none(repo, "pushedAt", where),
-        vulnerability_alerts_enabled=field_bool(repo, "hasVulnerabilityAlertsEnabled", where),
-        commit_signatures=commit_signatures(repo, signed_commit_number, where),
-        root_entries=tree_entries(repo, "root", where),
-        github_entries=tree_entries(repo, "dotGithub", where),
-        docs_entries=tree_entries(repo, "docs", where),
+        vulnerability_alerts_enabled=None
+        if VULNERABILITY_ALERTS in omit
+        else field_bool(repo, "hasVulnerabilityAlertsEnabled", where),
+        commit_signatures=None
+        if COMMITS in omit
+        else commit_signatures(repo, signed_commit_number, where),
+        root_entries=tree_entries(repo, "root", where) if files else None,
+        github_entries=tree_entries(repo, "dotGithub", where) if files else None,
+        docs_entries=tree_entries(repo, "docs", where) if files else None,
         codeowners_owners=owners,
         codeowners_blob=truncated,
-        rulesets=ruleset_count(repo, where),
-        branch_names=branches.names,
-        branches_protected=branches.classic_protected,
-        branches_cursor=branches.cursor,
-        pull_request_authors=authors,
-        pull_requests_cursor=pulls_cursor,
+        rulesets=ruleset_count(repo, where) if branches else 0,
+        branches=branch_page(field_object(repo, "refs", where), f"{where} refs")
+        if branches
+        else None,
+        pull_requests=pull_request_page(
+            field_object(repo, "pullRequests", where), f"{where} pullRequests"
+        )
+        if pulls
+        else None,
     )
+
+
+def draft_from_answer(
+    repo: Mapping[str, Any],
+    listing: RepoListing,
+    signed_commit_number: int,
+    where: str,
+    omit: frozenset[str] = frozenset(),
+) -> RepoDraft:
+    """A RepoDraft from one aliased ``repository`` answer (wrong shapes raise)."""
+    return RepoDraft.start(first_page(repo, listing, signed_commit_number, omit, where))
+
+
+# -- what the workers return ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One more page of one connection: ``kind`` "b" (branches) or "p" (pull requests)."""
+
+    kind: str
+    name: str
+    cursor: str
+
+
+@dataclass(frozen=True)
+class NextPage:
+    """A follow-up page: branches or pull request authors of one repository."""
+
+    request: PageRequest
+    branches: BranchPage | None = None
+    authors: AuthorPage | None = None
+
+
+@dataclass(frozen=True)
+class BranchCheck:
+    """A branch whose protection depends on rulesets: its repository, index and name."""
+
+    name: str
+    index: int
+    branch_name: str
+
+
+@dataclass(frozen=True)
+class RuleAnswer:
+    """Whether rules apply to a branch; ``deleted`` when it is gone (not judged)."""
+
+    check: BranchCheck
+    protected: bool
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class WholeCodeowners:
+    """The owners of a CODEOWNERS file read whole over REST."""
+
+    name: str
+    owners: tuple[str, ...]
 
 
 # -- fetching ------------------------------------------------------------------------------
 
 
 class FactReader:
-    """Reads the facts of batches of repositories through GraphQL."""
+    """Reads the facts of batches of repositories through GraphQL (stateless workers)."""
 
-    def __init__(self, client: GitHubClient, org: str, settings: RepositorySettings) -> None:
+    def __init__(
+        self,
+        client: GitHubClient,
+        org: str,
+        settings: RepositorySettings,
+        omit: frozenset[str] = frozenset(),
+    ) -> None:
         self._client = client
         self._org = org
         self._settings = settings
-        # Called once, from a worker, when a first page shows a person's pull request.
-        self.on_human_author: Callable[[], object] | None = None
-        self._human_seen = threading.Event()
+        self._omit = omit
+        # Sees each batch's first pages, from the worker that read them.
+        self.on_first_pages: Callable[[Sequence[FirstPage | Unreadable]], object] | None = None
 
     def where(self, name: str) -> str:
         return f"GraphQL repository {self._org}/{name}"
 
-    def read_unit(self, listings: Sequence[RepoListing]) -> list[RepoDraft]:
-        """Drafts of one unit of repositories, first pages only (halved while too heavy)."""
-        parts = with_halving(listings, self._read_batch, lambda item: self.where(item.name))
-        drafts = [draft for part in parts for draft in part]
-        if self.on_human_author is not None and not self._human_seen.is_set():
-            authors = (author for draft in drafts for author in draft.pull_request_authors)
-            if any(is_human_author(author) for author in authors):
-                self._human_seen.set()
-                self.on_human_author()
-        return drafts
+    def _too_heavy(self, subject: str, name: str, exc: BatchTooHeavyError) -> Unreadable:
+        return Unreadable(
+            name,
+            f"GitHub could not answer the {subject} query for {self._org}/{name} even "
+            f"alone ({str(exc)[:200]})",
+        )
 
-    def read_next_pages(self, pages: Sequence[tuple[str, RepoDraft]]) -> list[None]:
-        """One more page of each listed connection ("b": branches, "p": pull requests)."""
-        return with_halving(pages, self._read_next_pages, lambda p: self.where(p[1].listing.name))
+    def read_unit(self, listings: Sequence[RepoListing]) -> list[FirstPage | Unreadable]:
+        """First pages of one unit of repositories (halved while too heavy)."""
+        parts: list[list[FirstPage | Unreadable]] = with_halving(
+            listings,
+            self._read_batch,
+            lambda item: self.where(item.name),
+            alone=lambda item, exc: [self._too_heavy("facts", item.name, exc)],
+        )
+        pages = _flatten(parts)
+        if self.on_first_pages is not None:
+            self.on_first_pages(pages)
+        return pages
 
     def _read_batch(
         self, listings: Sequence[RepoListing], *, retry_missing: bool = True
-    ) -> list[RepoDraft]:
+    ) -> list[FirstPage | Unreadable]:
         variables: dict[str, Any] = {"org": self._org}
         variables.update({f"n{index}": listing.name for index, listing in enumerate(listings)})
-        query = repository_facts_query(len(listings), self._settings.signed_commit_number)
+        query = repository_facts_query(
+            len(listings), self._settings.signed_commit_number, self._omit
+        )
         what = f"GraphQL repository facts batch of {len(listings)} in {self._org}"
         answer = run_graphql(self._client, query, variables, what)
-        names = [listing.name for listing in listings]
-        missing = not_found_aliases(answer.errors, names, self.where, what)
-        drafts = []
+        errors = alias_errors(answer.errors, [repository_alias(i) for i in range(len(listings))])
+        if errors.batch:
+            raise unexpected_errors(errors.batch, what)
+        results: list[FirstPage | Unreadable] = []
         for index, listing in enumerate(listings):
             alias = repository_alias(index)
-            if alias in missing:
-                drafts.extend(self._retry_missing(listing, retry_missing))
-                continue
-            repo = field_object_or_none(answer.data, alias, self.where(listing.name))
-            if repo is None:
-                raise RepositoryUnreadableError(
-                    f"{self.where(listing.name)}: GitHub answered null without an error"
-                )
-            signed = self._settings.signed_commit_number
-            drafts.append(draft_from_answer(repo, listing, signed, self.where(listing.name)))
-        return drafts
+            where = self.where(listing.name)
+            if alias in errors.not_found:
+                results.extend(self._retry_missing(listing, retry_missing))
+            elif alias in errors.other:
+                results.append(self._refused(listing.name, errors.other[alias], where))
+            else:
+                results.append(self._parse(answer.data, alias, listing, where))
+        return results
 
-    def _retry_missing(self, listing: RepoListing, retry_missing: bool) -> list[RepoDraft]:
-        if not retry_missing:
-            raise RepositoryUnreadableError(
-                f"{self.where(listing.name)}: GitHub answered NOT_FOUND twice for a repository "
-                f"that GET /orgs/{self._org}/repos listed (deleted, renamed or hidden from the "
-                "App during the run?); run again"
+    def _parse(
+        self, data: Mapping[str, Any], alias: str, listing: RepoListing, where: str
+    ) -> FirstPage | Unreadable:
+        try:
+            repo = field_object_or_none(data, alias, where)
+            if repo is None:
+                return Unreadable(listing.name, f"{where}: GitHub answered null without an error")
+            signed = self._settings.signed_commit_number
+            return first_page(repo, listing, signed, self._omit, where)
+        except UnexpectedAnswerError as exc:
+            return Unreadable(listing.name, str(exc))
+
+    @staticmethod
+    def _refused(name: str, errors: list[dict[str, Any]], where: str) -> Unreadable:
+        kinds = {str(error.get("type") or "") for error in errors}
+        message = "; ".join(str(error.get("message", ""))[:200] for error in errors[:2])
+        if "FORBIDDEN" in kinds:
+            return Unreadable(
+                name,
+                f"{where}: GitHub answered FORBIDDEN ({message}); the GitHub App lacks a "
+                "permission the token's permissions did not reveal",
+                permission=True,
             )
+        return Unreadable(name, f"{where}: GitHub answered errors: {message}")
+
+    def _retry_missing(
+        self, listing: RepoListing, retry_missing: bool
+    ) -> list[FirstPage | Unreadable]:
+        if not retry_missing:
+            return [
+                Unreadable(
+                    listing.name,
+                    f"{self.where(listing.name)}: GitHub answered NOT_FOUND twice for a "
+                    f"repository that GET /orgs/{self._org}/repos listed (deleted, renamed or "
+                    "hidden from the App during the run?)",
+                )
+            ]
         logger.warning(
             "repository not found in batch, retrying alone",
             extra={"org": self._org, "repository": listing.name},
@@ -424,145 +659,174 @@ class FactReader:
         try:
             return self._read_batch([listing], retry_missing=False)
         except BatchTooHeavyError as exc:
-            raise RepositoryUnreadableError(
-                f"{self.where(listing.name)}: GitHub could not answer the query for it alone "
-                f"({exc}); retry the run later"
-            ) from exc
+            return [self._too_heavy("facts", listing.name, exc)]
 
-    def _read_next_pages(self, pages: Sequence[tuple[str, RepoDraft]]) -> None:
-        branch_drafts = [draft for kind, draft in pages if kind == "b"]
-        pull_drafts = [draft for kind, draft in pages if kind == "p"]
+    def read_next_pages(self, pages: Sequence[PageRequest]) -> list[NextPage | Unreadable]:
+        """One more page of each listed connection (halved while too heavy)."""
+        parts: list[list[NextPage | Unreadable]] = with_halving(
+            pages,
+            self._read_next_pages,
+            lambda page: self.where(page.name),
+            alone=lambda page, exc: [self._too_heavy("next pages", page.name, exc)],
+        )
+        return _flatten(parts)
+
+    def _read_next_pages(self, pages: Sequence[PageRequest]) -> list[NextPage | Unreadable]:
+        branch_pages = [page for page in pages if page.kind == "b"]
+        pull_pages = [page for page in pages if page.kind == "p"]
         variables: dict[str, Any] = {"org": self._org}
-        for index, draft in enumerate(branch_drafts):
-            variables[f"bn{index}"] = draft.listing.name
-            variables[f"bc{index}"] = draft.branches_cursor
-        for index, draft in enumerate(pull_drafts):
-            variables[f"pn{index}"] = draft.listing.name
-            variables[f"pc{index}"] = draft.pull_requests_cursor
-        query = follow_up_query(len(branch_drafts), len(pull_drafts))
+        for index, page in enumerate(branch_pages):
+            variables[f"bn{index}"] = page.name
+            variables[f"bc{index}"] = page.cursor
+        for index, page in enumerate(pull_pages):
+            variables[f"pn{index}"] = page.name
+            variables[f"pc{index}"] = page.cursor
+        query = follow_up_query(len(branch_pages), len(pull_pages))
         what = f"GraphQL next pages of branches/pull requests in {self._org}"
         answer = run_graphql(self._client, query, variables, what)
-        if answer.errors:
-            raise unexpected_errors(answer.errors, what)
-        for index, draft in enumerate(branch_drafts):
-            where = f"{self.where(draft.listing.name)} refs (next page)"
-            repo = field_object(answer.data, f"b{index}", where)
-            page = branch_page(field_object(repo, "refs", where), where)
-            draft.branches_cursor = advanced_cursor(draft.branches_cursor, page.cursor, where)
-            draft.branch_names.extend(page.names)
-            draft.branches_protected.extend(page.classic_protected)
-        for index, draft in enumerate(pull_drafts):
-            where = f"{self.where(draft.listing.name)} pullRequests (next page)"
-            repo = field_object(answer.data, f"p{index}", where)
-            authors, cursor = pull_request_page(field_object(repo, "pullRequests", where), where)
-            draft.pull_requests_cursor = advanced_cursor(draft.pull_requests_cursor, cursor, where)
-            draft.pull_request_authors.extend(authors)
+        aliases = [f"b{i}" for i in range(len(branch_pages))]
+        aliases += [f"p{i}" for i in range(len(pull_pages))]
+        errors = alias_errors(answer.errors, aliases)
+        if errors.batch:
+            raise unexpected_errors(errors.batch, what)
+        results: list[NextPage | Unreadable] = []
+        for alias, page in zip(aliases, [*branch_pages, *pull_pages], strict=True):
+            where = f"{self.where(page.name)} next page ({alias[0]})"
+            problems = errors.other.get(alias) or (
+                [{"type": "NOT_FOUND", "message": "not found"}] if alias in errors.not_found else []
+            )
+            if problems:
+                results.append(self._refused(page.name, problems, where))
+                continue
+            try:
+                repo = field_object(answer.data, alias, where)
+                if page.kind == "b":
+                    found = branch_page(field_object(repo, "refs", where), where)
+                    advanced_cursor(page.cursor, found.cursor, where)
+                    results.append(NextPage(page, branches=found))
+                else:
+                    authors = pull_request_page(field_object(repo, "pullRequests", where), where)
+                    advanced_cursor(page.cursor, authors.cursor, where)
+                    results.append(NextPage(page, authors=authors))
+            except UnexpectedAnswerError as exc:
+                results.append(Unreadable(page.name, str(exc)))
+        return results
 
-    def read_whole_codeowners(self, draft: RepoDraft) -> None:
+    def read_whole_codeowners(
+        self, request: tuple[str, TruncatedBlob]
+    ) -> WholeCodeowners | Unreadable:
         """The owners of a CODEOWNERS file GitHub cut in GraphQL, from the whole file
         (one REST ``git/blobs`` request)."""
-        blob = draft.codeowners_blob
-        if blob is None:
-            return
-        name = draft.listing.name
+        name, blob = request
         path = f"/repos/{self._org}/{name}/git/blobs/{blob.oid}"
         where = f"repository {self._org}/{name}, CODEOWNERS file {blob.path} (GET {path})"
         try:
             response = self._client.get(path)
-        except GitHubError as exc:
-            raise RepositoryUnreadableError(
+            owners = parse_owners(blob_text(response.data, where))
+        except (GitHubError, UnexpectedAnswerError) as exc:
+            return Unreadable(
+                name,
                 f"{where}: GitHub would not send the whole file, over 512,000 bytes so cut in "
-                f"GraphQL ({exc}); its owners cannot be judged, retry the run later"
-            ) from exc
-        draft.codeowners_owners = parse_owners(blob_text(response.data, where))
-        draft.codeowners_blob = None
+                f"GraphQL ({str(exc)[:200]}); its owners cannot be judged",
+            )
         logger.info(
             "truncated codeowners file read whole",
             extra={"org": self._org, "repository": name, "path": blob.path},
         )
+        return WholeCodeowners(name, owners)
 
-    def read_branch_rules(self, checks: Sequence[BranchCheck]) -> list[None]:
-        """Rules of each listed branch (halved while too heavy); marks the protected ones."""
-        return with_halving(
-            checks, self._read_branch_rules, lambda check: self.where(check.draft.listing.name)
+    def read_branch_rules(self, checks: Sequence[BranchCheck]) -> list[RuleAnswer | Unreadable]:
+        """Whether rules apply to each listed branch (halved while too heavy)."""
+        parts: list[list[RuleAnswer | Unreadable]] = with_halving(
+            checks,
+            self._read_branch_rules,
+            lambda check: self.where(check.name),
+            alone=lambda check, exc: [self._too_heavy("branch rules", check.name, exc)],
         )
+        return _flatten(parts)
 
     def _read_branch_rules(
         self, checks: Sequence[BranchCheck], *, retry_missing: bool = True
-    ) -> None:
+    ) -> list[RuleAnswer | Unreadable]:
         groups = checks_by_repository(checks)
         variables: dict[str, Any] = {"org": self._org}
         for i, group in enumerate(groups):
-            variables[f"n{i}"] = group[0].draft.listing.name
+            variables[f"n{i}"] = group[0].name
             for j, check in enumerate(group):
                 variables[f"q{i}_{j}"] = f"refs/heads/{check.branch_name}"
         query = branch_rules_query([len(group) for group in groups])
         what = f"GraphQL branch rules of {len(checks)} branches in {self._org}"
         answer = run_graphql(self._client, query, variables, what)
-        names = [group[0].draft.listing.name for group in groups]
-        missing = not_found_aliases(answer.errors, names, self.where, what)
+        errors = alias_errors(answer.errors, [repository_alias(i) for i in range(len(groups))])
+        if errors.batch:
+            raise unexpected_errors(errors.batch, what)
+        results: list[RuleAnswer | Unreadable] = []
         for i, group in enumerate(groups):
             alias = repository_alias(i)
-            if alias in missing:
-                self._retry_missing_rules(group, retry_missing)
-                continue
-            where = f"{self.where(names[i])} branch rules"
-            repo = field_object_or_none(answer.data, alias, where)
+            name = group[0].name
+            where = f"{self.where(name)} branch rules"
+            if alias in errors.not_found:
+                results.extend(self._retry_missing_rules(group, retry_missing))
+            elif alias in errors.other:
+                results.append(self._refused(name, errors.other[alias], where))
+            else:
+                results.extend(self._rule_answers(answer.data, alias, group, where))
+        return results
+
+    @staticmethod
+    def _rule_answers(
+        data: Mapping[str, Any], alias: str, group: Sequence[BranchCheck], where: str
+    ) -> list[RuleAnswer | Unreadable]:
+        try:
+            repo = field_object_or_none(data, alias, where)
             if repo is None:
-                raise RepositoryUnreadableError(f"{where}: GitHub answered null without an error")
+                return [
+                    Unreadable(group[0].name, f"{where}: GitHub answered null without an error")
+                ]
+            answers: list[RuleAnswer | Unreadable] = []
             for j, check in enumerate(group):
                 ref = field_object_or_none(repo, branch_alias(j), where)
-                check.apply(ref, f"{where} (branch {check.branch_name!r})")
+                if ref is None:
+                    logger.warning(
+                        "branch deleted during the run, not judged",
+                        extra={"repository": check.name, "branch": check.branch_name},
+                    )
+                    answers.append(RuleAnswer(check, protected=False, deleted=True))
+                else:
+                    branch_where = f"{where} (branch {check.branch_name!r})"
+                    answers.append(RuleAnswer(check, protected=has_rules(ref, branch_where)))
+            return answers
+        except UnexpectedAnswerError as exc:
+            return [Unreadable(group[0].name, str(exc))]
 
-    def _retry_missing_rules(self, group: Sequence[BranchCheck], retry_missing: bool) -> None:
-        name = group[0].draft.listing.name
+    def _retry_missing_rules(
+        self, group: Sequence[BranchCheck], retry_missing: bool
+    ) -> list[RuleAnswer | Unreadable]:
+        name = group[0].name
         if not retry_missing:
-            raise RepositoryUnreadableError(
-                f"{self.where(name)}: GitHub answered NOT_FOUND twice for a repository whose "
-                "facts it had answered earlier in the run (deleted, renamed or hidden from the "
-                "App during the run?); run again"
-            )
+            return [
+                Unreadable(
+                    name,
+                    f"{self.where(name)}: GitHub answered NOT_FOUND twice for a repository "
+                    "whose facts it had answered earlier in the run (deleted, renamed or hidden "
+                    "from the App during the run?)",
+                )
+            ]
         logger.warning(
             "repository not found in branch rules batch, retrying alone",
             extra={"org": self._org, "repository": name},
         )
         try:
-            self._read_branch_rules(group, retry_missing=False)
+            return self._read_branch_rules(group, retry_missing=False)
         except BatchTooHeavyError as exc:
-            raise RepositoryUnreadableError(
-                f"{self.where(name)}: GitHub could not answer the branch rules query for it "
-                f"alone ({exc}); retry the run later"
-            ) from exc
-
-
-@dataclass(frozen=True)
-class BranchCheck:
-    """A branch whose protection depends on rulesets: its draft and its index there."""
-
-    draft: RepoDraft
-    index: int
-
-    @property
-    def branch_name(self) -> str:
-        return self.draft.branch_names[self.index]
-
-    def apply(self, ref: Mapping[str, Any] | None, where: str) -> None:
-        """Record the answer: protected when rules apply; a null ref is a deleted branch."""
-        if ref is None:
-            logger.warning(
-                "branch deleted during the run, not judged",
-                extra={"repository": self.draft.listing.name, "branch": self.branch_name},
-            )
-            self.draft.branches_deleted.add(self.index)
-        elif has_rules(ref, where):
-            self.draft.branches_protected[self.index] = True
+            return [self._too_heavy("branch rules", name, exc)]
 
 
 def checks_by_repository(checks: Sequence[BranchCheck]) -> list[list[BranchCheck]]:
     """``checks`` grouped by repository, in first-seen order."""
-    groups: dict[int, list[BranchCheck]] = {}
+    groups: dict[str, list[BranchCheck]] = {}
     for check in checks:
-        groups.setdefault(id(check.draft), []).append(check)
+        groups.setdefault(check.name, []).append(check)
     return list(groups.values())
 
 
@@ -570,9 +834,9 @@ def branches_needing_rules(drafts: Sequence[RepoDraft]) -> list[BranchCheck]:
     """Branches without a classic rule in repositories where some ruleset may apply
     (or where GitHub would not count the rulesets)."""
     return [
-        BranchCheck(draft, index)
+        BranchCheck(draft.name, index, draft.branch_names[index])
         for draft in drafts
-        if draft.rulesets != 0
+        if draft.first.branches is not None and draft.first.rulesets != 0
         for index, protected in enumerate(draft.branches_protected)
         if not protected
     ]
@@ -603,141 +867,210 @@ def run_all(executor: Executor, run: Callable[[T], R], units: Iterable[T]) -> li
     return results
 
 
-def pending_pages(drafts: Sequence[RepoDraft]) -> list[tuple[str, RepoDraft]]:
+def pending_pages(drafts: Sequence[RepoDraft]) -> list[PageRequest]:
     """The connections that still have a next page: branches ("b") and pull requests ("p")."""
-    return [("b", d) for d in drafts if d.branches_cursor] + [
-        ("p", d) for d in drafts if d.pull_requests_cursor
+    return [PageRequest("b", d.name, d.branches_cursor) for d in drafts if d.branches_cursor] + [
+        PageRequest("p", d.name, d.pull_requests_cursor) for d in drafts if d.pull_requests_cursor
     ]
 
 
+def _flatten(parts: Sequence[Sequence[T]]) -> list[T]:
+    return [item for part in parts for item in part]
+
+
+@dataclass
+class ReadState:
+    """The coordinating thread's drafts and the repositories found unreadable so far."""
+
+    drafts: dict[str, RepoDraft]
+    unreadable: dict[str, Unreadable]
+
+    def drop(self, item: Unreadable) -> None:
+        self.drafts.pop(item.name, None)
+        self.unreadable.setdefault(item.name, item)
+
+
 def read_all_drafts(
-    executor: Executor, reader: FactReader, active: Iterable[RepoListing], batch_size: int
-) -> list[RepoDraft]:
-    """Every active repository's complete draft.
+    executor: Executor,
+    reader: FactReader,
+    active: Iterable[RepoListing],
+    batch_size: int,
+    before_rules: Callable[[Sequence[RepoDraft]], None] | None = None,
+) -> ReadState:
+    """Every active repository's complete draft, or why it is unreadable.
 
     First pages in units of ``batch_size`` repositories, each sent as soon as
     the inventory has listed enough active repositories; then, for the few
     repositories with more than 100 branches or open pull requests, rounds of
     aliased next-page queries batched across the whole organisation; then the
-    whole text of each CODEOWNERS file GitHub cut (one REST request each).
+    whole text of each CODEOWNERS file GitHub cut (one REST request each); then the
+    rules of the branches only a ruleset could protect, up to 100 branches per
+    query across the whole organisation. ``before_rules`` sees the drafts once their
+    CODEOWNERS owners are known, before the branch rules are read (so that the
+    people behind them can be looked up meanwhile).
     """
-    drafts = [
-        draft
-        for part in run_all(executor, reader.read_unit, batches(active, batch_size))
-        for draft in part
-    ]
+    state = ReadState({}, {})
+    for item in _flatten(run_all(executor, reader.read_unit, batches(active, batch_size))):
+        if isinstance(item, Unreadable):
+            state.drop(item)
+        elif not item.archived:  # archived since the listing, or the listing did not say
+            state.drafts[item.listing.name] = RepoDraft.start(item)
     # In name order whatever order the batches finished in: the follow-up batches
     # are then the same from one run to the next.
-    drafts.sort(key=lambda draft: draft.listing.name)
-    while pages := pending_pages(drafts):
-        run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
-    cut = [draft for draft in drafts if draft.codeowners_blob is not None]
-    run_all(executor, reader.read_whole_codeowners, cut)
-    return drafts
+    ordered = sorted(state.drafts.items())
+    state.drafts.clear()
+    state.drafts.update(ordered)
+    while pages := pending_pages(list(state.drafts.values())):
+        for answer in _flatten(
+            run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
+        ):
+            apply_page(state, answer)
+    cut = [(d.name, d.codeowners_blob) for d in state.drafts.values() if d.codeowners_blob]
+    for whole in run_all(executor, reader.read_whole_codeowners, cut):
+        if isinstance(whole, Unreadable):
+            state.drop(whole)
+        else:
+            draft = state.drafts[whole.name]
+            draft.codeowners_owners, draft.codeowners_blob = whole.owners, None
+    if before_rules is not None:
+        before_rules(list(state.drafts.values()))
+    checks = branches_needing_rules(list(state.drafts.values()))
+    rules = run_all(executor, reader.read_branch_rules, chunks(checks, BRANCHES_PER_RULES_QUERY))
+    for rule in _flatten(rules):
+        apply_rule(state, rule)
+    return state
 
 
-def read_branch_rules(executor: Executor, reader: FactReader, drafts: Sequence[RepoDraft]) -> None:
-    """The rules of the branches only a ruleset could protect, up to 100 branches per
-    query across the whole organisation."""
-    checks = branches_needing_rules(drafts)
-    run_all(executor, reader.read_branch_rules, chunks(checks, BRANCHES_PER_RULES_QUERY))
+def apply_page(state: ReadState, answer: NextPage | Unreadable) -> None:
+    """Add a follow-up page to its draft (the coordinating thread only)."""
+    if isinstance(answer, Unreadable):
+        state.drop(answer)
+        return
+    draft = state.drafts.get(answer.request.name)
+    if draft is None:
+        return
+    if answer.branches is not None:
+        draft.branches_cursor = answer.branches.cursor
+        draft.branch_names.extend(answer.branches.names)
+        draft.branches_protected.extend(answer.branches.classic_protected)
+    if answer.authors is not None:
+        draft.pull_requests_cursor = answer.authors.cursor
+        draft.pull_request_authors.extend(answer.authors.authors)
 
 
-# -- people and judgement ------------------------------------------------------------------
+def apply_rule(state: ReadState, rule: RuleAnswer | Unreadable) -> None:
+    """Record a branch's rules on its draft (the coordinating thread only)."""
+    if isinstance(rule, Unreadable):
+        state.drop(rule)
+        return
+    draft = state.drafts.get(rule.check.name)
+    if draft is None:
+        return
+    if rule.deleted:
+        draft.branches_deleted.add(rule.check.index)
+    elif rule.protected:
+        draft.branches_protected[rule.check.index] = True
 
 
-def needs_members(drafts: Sequence[RepoDraft]) -> bool:
-    """Whether some open pull request has a human author (so membership matters)."""
-    return any(is_human_author(author) for draft in drafts for author in draft.pull_request_authors)
+# -- the collection ------------------------------------------------------------------------
 
 
-def codeowners_owners(drafts: Sequence[RepoDraft]) -> set[str]:
-    """Every owner named in a CODEOWNERS file of the organisation."""
-    return {owner for draft in drafts for owner in draft.codeowners_owners or ()}
+@dataclass(frozen=True)
+class RepositoryFacts:
+    """Every active repository's facts, sorted by name, and the warnings to report."""
+
+    repositories: tuple[RepoFacts, ...]
+    warnings: tuple[str, ...]
+    unreadable: tuple[str, ...]  # names, sorted
 
 
-def people_facts(directory: OrgDirectory, owners: set[str], members: bool) -> PeopleFacts:
-    """Members (when needed) and the CODEOWNERS owners that give a point of contact."""
-    return PeopleFacts(
-        members=directory.members() if members else None,
-        owners_with_contact=directory.owners_with_contact(owners),
+def unreadable_limit(active: int) -> int:
+    """How many repositories may be unreadable before the collection fails: max(5, 1 %)."""
+    return max(UNREADABLE_FLOOR, int(active * UNREADABLE_SHARE))
+
+
+def check_unreadable(org: str, active: int, unreadable: Sequence[Unreadable]) -> None:
+    """Fail the collection when too many repositories are unreadable (a systemic outage)."""
+    counted = sorted(item.name for item in unreadable if not item.permission)
+    limit = unreadable_limit(active)
+    if len(counted) > limit:
+        examples = ", ".join(counted[:5])
+        raise CollectionError(
+            f"GitHub could not answer about {len(counted)} of {active} active repositories of "
+            f"{org} (more than the {limit} tolerated; e.g. {examples}): the collection fails "
+            "rather than replace last week's file with a page of unknowns. Retry the run later."
+        )
+
+
+def unreadable_warning(item: Unreadable) -> str:
+    return (
+        f"repository {item.name} could not be read, so its GraphQL-derived checks are "
+        f"unknown: {item.reason}"
     )
 
 
-def prefetch_members(directory: OrgDirectory) -> None:
-    """List the members ahead of need; a failure is left to the call that needs them."""
-    try:
-        directory.members()
-    except (CollectionError, GitHubError) as exc:
-        logger.info("members not listed ahead", extra={"cause": str(exc)[:200]})
-
-
-def security_warnings(drafts: Sequence[RepoDraft]) -> list[str]:
-    """One warning naming the missing permission when GitHub hid security_and_analysis."""
-    hidden = sorted(
-        draft.listing.name
-        for draft in drafts
-        if draft.visibility == PUBLIC
-        and (draft.listing.secret_scanning is None or draft.listing.push_protection is None)
-    )
-    if not hidden:
-        return []
-    examples = ", ".join(hidden[:3])
-    return [SECURITY_PERMISSION_WARNING.format(count=len(hidden), examples=examples)]
-
-
-def repository_record(
-    facts: RepoFacts, people: PeopleFacts, settings: RepositorySettings, now: datetime
-) -> dict[str, Any]:
-    """One repositories.json entry, fields in the schema's order."""
-    return {
-        "name": facts.name,
-        "type": facts.visibility,
-        "url": facts.url,
-        "created_at": facts.created_at,
-        "checklist": checklist(facts, people, settings.inactivity_years, now),
-    }
-
-
-def collect_repositories(
+def collect_repository_facts(
     client: GitHubClient,
     org: str,
     inventory: Sequence[RepoListing],
     settings: RepositorySettings,
-    now: datetime,
-) -> CollectionResult:
-    """repositories.json: one record per non-archived repository, sorted by name."""
-    reader = FactReader(client, org, settings)
+    unavailable: Mapping[str, str] = MappingProxyType({}),
+    *,
+    on_first_pages: Callable[[Sequence[FirstPage | Unreadable]], object] | None = None,
+    before_rules: Callable[[Sequence[RepoDraft]], None] | None = None,
+) -> RepositoryFacts:
+    """The facts of every non-archived repository, sorted by name.
+
+    ``unavailable`` maps fact groups the App may not read (permission preflight)
+    to the reason; they are not asked and stay missing with that reason. The
+    facts batches go out as the inventory arrives (an :class:`InventoryFeed`
+    is followed page by page). ``on_first_pages`` sees each batch's first pages
+    (from a worker thread); ``before_rules``, see :func:`read_all_drafts`.
+    """
+    active: list[RepoListing] = []
+
+    def arriving_active() -> Iterator[RepoListing]:
+        for item in arriving(inventory):
+            if not item.archived:
+                active.append(item)
+                yield item
+
+    omit = frozenset(unavailable)
+    reader = FactReader(client, org, settings, omit)
+    reader.on_first_pages = on_first_pages
     with ThreadPoolExecutor(
         max_workers=settings.thread_count, thread_name_prefix="repo-facts"
     ) as executor:
-        directory = OrgDirectory(client, org, executor)
-        # The first open pull request by a person makes membership matter: the
-        # members are then listed while the other facts are read.
-        reader.on_human_author = lambda: executor.submit(prefetch_members, directory)
-        active = (item for item in arriving(inventory) if not item.archived)
-        drafts = read_all_drafts(executor, reader, active, settings.facts_batch)
-        # The people behind CODEOWNERS are known now: look them up while the branch
-        # rules are read (from another thread; both wait on the same pool's batches).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="people") as side:
-            people_read = side.submit(
-                people_facts, directory, codeowners_owners(drafts), needs_members(drafts)
-            )
-            read_branch_rules(executor, reader, drafts)
-            people = people_read.result()
-    # Drafts (names in order) become records one by one; neither drafts nor facts
-    # are kept once a repository's record is built.
-    warnings = security_warnings(drafts)
-    records: list[dict[str, Any]] = []
-    drafts.reverse()
-    while drafts:
-        records.append(repository_record(drafts.pop().facts(), people, settings, now))
+        state = read_all_drafts(
+            executor, reader, arriving_active(), settings.facts_batch, before_rules
+        )
+    unreadable = sorted(state.unreadable.values(), key=lambda item: item.name)
+    check_unreadable(org, len(active), unreadable)
+    by_name = {listing.name: listing for listing in active}
+    facts = [draft.facts(unavailable) for draft in state.drafts.values()]
+    facts += [unreadable_facts(by_name[item.name], item.reason, unavailable) for item in unreadable]
+    facts.sort(key=lambda item: item.name)
     logger.info(
         "repository facts collected",
         extra={
             "org": org,
-            "repositories": len(records),
-            "archived_skipped": len(inventory) - len(records),
+            "repositories": len(facts),
+            "unreadable": len(unreadable),
+            "archived_skipped": len(inventory) - len(facts),
         },
     )
-    return CollectionResult(records=records, warnings=warnings)
+    return RepositoryFacts(
+        repositories=tuple(facts),
+        warnings=tuple(unreadable_warning(item) for item in unreadable),
+        unreadable=tuple(item.name for item in unreadable),
+    )
+
+
+__all__ = [
+    "FactReader",
+    "RepoDraft",
+    "RepositoryFacts",
+    "RepositorySettings",
+    "Unreadable",
+    "collect_repository_facts",
+]

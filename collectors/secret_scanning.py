@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from collectors import CollectionResult
 from collectors.alerts import (
+    Overdue,
     RepositoryIndex,
     alert_records,
     alert_repository,
@@ -21,7 +21,6 @@ from collectors.alerts import (
     iter_alerts,
 )
 from collectors.inventory import RepoListing
-from collectors.policy import is_older_than
 from collectors.shapes import field_str
 from github_client import GitHubClient
 
@@ -37,7 +36,11 @@ def secret_scanning_path(org: str) -> str:
 
 
 def secret_scanning_record(
-    alert: Mapping[str, Any], index: RepositoryIndex, threshold_days: int, now: datetime, where: str
+    alert: Mapping[str, Any],
+    index: RepositoryIndex,
+    threshold_days: int,
+    overdue: Overdue,
+    where: str,
 ) -> dict[str, Any] | None:
     """The dataset entry of one alert, or None when it is not open or not old enough."""
     if field_str(alert, "state", where) != "open":
@@ -45,7 +48,7 @@ def secret_scanning_record(
     alert_url = field_str(alert, "html_url", where)
     where = f"{where} (alert {alert_url})"
     created_at = field_str(alert, "created_at", where)
-    if not is_older_than(created_at, threshold_days, now):
+    if not overdue(created_at, threshold_days):
         return None
     name, repository_url = alert_repository(alert, where)
     listing = index.listing(name, alert_url)
@@ -64,7 +67,7 @@ def collect_secret_scanning(
     org: str,
     inventory: Sequence[RepoListing],
     threshold_days: int,
-    now: datetime,
+    overdue: Overdue,
 ) -> CollectionResult:
     """Open alerts whose whole-day age is greater than ``threshold_days``; never the secret."""
     path = secret_scanning_path(org)
@@ -74,7 +77,7 @@ def collect_secret_scanning(
     index = RepositoryIndex(client, org, inventory)
     where = f"GET {path}"
     records, open_alerts = alert_records(
-        alerts, lambda alert: secret_scanning_record(alert, index, threshold_days, now, where)
+        alerts, lambda alert: secret_scanning_record(alert, index, threshold_days, overdue, where)
     )
     index.ready()  # the inventory listed in full (or its error), even without records
     records.sort(key=lambda record: alert_sort_key(record, "creation_date"))

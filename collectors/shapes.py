@@ -73,6 +73,17 @@ def field_str_or_none(obj: Mapping[str, Any], key: str, where: str) -> str | Non
     return value
 
 
+def optional_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
+    """A string field GitHub may omit or send as null (optional or nullable in its
+    REST description): None then."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise wrong_shape(where, key, "a string or null", value)
+    return value
+
+
 def field_bool(obj: Mapping[str, Any], key: str, where: str) -> bool:
     """A required boolean field."""
     value = obj.get(key, _MISSING)

@@ -19,6 +19,8 @@ from types import MappingProxyType
 from typing import Any
 
 from datalogger.errors import ConfigError
+from datalogger.keys import KEY_SOURCES
+from datalogger.registry import COLLECTIONS, REGISTRY
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.json"
 DEFAULT_API_URL = "https://api.github.com"
@@ -31,30 +33,16 @@ MAX_SIGNED_COMMIT_NUMBER = 100  # one GraphQL page of history
 MAX_YEARS = 100
 MAX_DAYS = 36_500
 
-COLLECTIONS = ("repositories", "dependabot", "secret_scanning")
 SEVERITIES = ("critical", "high", "medium", "low")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-KEY_SOURCES = ("GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE", "AWS_SECRET_NAME")
 EVENT_KEYS = ("org", "write_to_s3", "collections", "output_prefix")
 # output_prefix: letters, digits and ._-/ only (interface.md "Entry point").
 _PREFIX_CHARACTERS = re.compile(r"^[A-Za-z0-9._/-]*$")
 MAX_OUTPUT_PREFIX = 200
 
-# features.<flag> -> collection name used in outputs and the run summary
-FEATURE_OF_COLLECTION = dict(
-    zip(
-        COLLECTIONS,
-        ("repository_collection", "dependabot_collection", "secret_scanning_collection"),
-        strict=True,
-    )
-)
-FEATURE_KEYS = (
-    "repository_collection",
-    "dependabot_collection",
-    "secret_scanning_collection",
-    "show_log_locally",
-    "write_to_s3",
-)
+# collection name used in outputs and the run summary -> its features.<flag>
+FEATURE_OF_COLLECTION = {name: entry.feature for name, entry in REGISTRY.items()}
+FEATURE_KEYS = (*FEATURE_OF_COLLECTION.values(), "show_log_locally", "write_to_s3")
 SETTING_KEYS = (
     "thread_count",
     "dependabot_thresholds",

@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from datalogger.config import COLLECTIONS, ORG_LOGIN_PATTERN
+from datalogger.config import ORG_LOGIN_PATTERN
 from datalogger.errors import ConfigError
+from datalogger.registry import COLLECTIONS
 from github_client import GitHubClient
 
 logger = logging.getLogger(__name__)

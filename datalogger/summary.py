@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from datalogger.config import COLLECTIONS
+from datalogger.registry import COLLECTIONS
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +31,7 @@ class CollectionOutcome:
     seconds: float = 0.0
     error: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    unknown_repositories: int | None = None  # repositories only
 
     @classmethod
     def skipped(cls) -> CollectionOutcome:
@@ -44,9 +45,19 @@ class CollectionOutcome:
 
     @classmethod
     def succeeded(
-        cls, records: int, seconds: float, warnings: tuple[str, ...] = ()
+        cls,
+        records: int,
+        seconds: float,
+        warnings: tuple[str, ...] = (),
+        unknown_repositories: int | None = None,
     ) -> CollectionOutcome:
-        return cls(status=SUCCEEDED, records=records, seconds=seconds, warnings=warnings)
+        return cls(
+            status=SUCCEEDED,
+            records=records,
+            seconds=seconds,
+            warnings=warnings,
+            unknown_repositories=unknown_repositories,
+        )
 
 
 class ApiUsage(Protocol):
@@ -100,13 +111,46 @@ def api_block(usage: ApiUsage | None) -> dict[str, Any]:
 
 
 def collection_block(outcome: CollectionOutcome) -> dict[str, Any]:
-    """One collection's entry: status, records, seconds, error, warnings."""
-    return {
+    """One collection's entry: status, records, seconds, error, warnings (and, for the
+    repositories, ``unknown_repositories`` when it succeeded)."""
+    block: dict[str, Any] = {
         "status": outcome.status,
         "records": outcome.records,
         "seconds": round(max(outcome.seconds, 0.0), 3),
         "error": outcome.error,
         "warnings": list(outcome.warnings),
+    }
+    if outcome.unknown_repositories is not None:
+        block["unknown_repositories"] = outcome.unknown_repositories
+    return block
+
+
+@dataclass(frozen=True)
+class PermissionReport:
+    """The preflight's finding: what the installation granted, what is missing, and what
+    each missing permission affects (collections it fails, checks it makes unknown)."""
+
+    granted: Mapping[str, str] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    affects: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def block(self) -> dict[str, Any]:
+        return {
+            "granted": dict(sorted(self.granted.items())),
+            "missing": list(self.missing),
+            "affects": {key: list(value) for key, value in sorted(self.affects.items())},
+        }
+
+
+def exceptions_block() -> dict[str, Any]:
+    """The ``exceptions`` block while no exception source is read."""
+    return {
+        "source": None,
+        "active": 0,
+        "expired": [],
+        "invalid": [],
+        "unmatched": [],
+        "unused": [],
     }
 
 
@@ -116,6 +160,8 @@ def build_summary(
     finished_at: datetime,
     outcomes: Mapping[str, CollectionOutcome],
     usage: ApiUsage | None,
+    *,
+    permissions: PermissionReport | None = None,
 ) -> dict[str, Any]:
     """The run summary document; every collection appears (skipped when absent)."""
     complete = {name: outcomes.get(name, CollectionOutcome.skipped()) for name in COLLECTIONS}
@@ -127,4 +173,6 @@ def build_summary(
         "status": run_status(complete),
         "collections": {name: collection_block(complete[name]) for name in COLLECTIONS},
         "api": api_block(usage),
+        "permissions": (permissions or PermissionReport()).block(),
+        "exceptions": exceptions_block(),
     }

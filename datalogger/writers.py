@@ -23,22 +23,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from datalogger.config import COLLECTIONS, RunConfig
+from datalogger.config import RunConfig
 from datalogger.errors import WriteError
+from datalogger.registry import REGISTRY
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_FILE = "run_summary.json"
 CONTENT_TYPE = "application/json"
 
-# repositories.json, dependabot.json, secret_scanning.json
-DATASET_FILES = {collection: f"{collection}.json" for collection in COLLECTIONS}
+# repositories.json, dependabot.json, secret_scanning.json (from the registry)
+DATASET_FILES = {name: entry.file for name, entry in REGISTRY.items()}
 
 # The documented order of each dataset (interface.md "Outputs").
 _SORT_FIELDS: dict[str, tuple[str, ...]] = {
-    "repositories": ("name",),
-    "dependabot": ("repository", "created_at", "alert_url"),
-    "secret_scanning": ("repository", "creation_date", "alert_url"),
+    name: entry.sort_fields for name, entry in REGISTRY.items()
 }
 
 

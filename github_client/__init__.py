@@ -20,7 +20,6 @@ from .errors import (
     ServerError,
     TransportError,
 )
-from .keys import load_private_key
 from .responses import ApiStats, GraphQLResponse, Response
 from .urls import graphql_url_for
 
@@ -46,5 +45,4 @@ __all__ = [
     "ServerError",
     "TransportError",
     "graphql_url_for",
-    "load_private_key",
 ]

@@ -8,7 +8,7 @@ wait for the result (lock + double check).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,6 +63,9 @@ class InstallationToken:
 
     value: str = field(repr=False)
     expires_at: float
+    # The installation's granted permissions as the token answer lists them
+    # ({"metadata": "read", ...}); None when the answer had no such object.
+    permissions: Mapping[str, str] | None = None
 
 
 def parse_expires_at(text: str) -> float:
@@ -98,6 +101,12 @@ class TokenCache:
     def fetches(self) -> int:
         """Tokens obtained so far."""
         return self._fetches
+
+    @property
+    def permissions(self) -> Mapping[str, str] | None:
+        """The permissions of the latest token (None before the first or when not listed)."""
+        state = self._state
+        return None if state is None else state[0].permissions
 
     def current(self) -> str:
         """A token not about to expire, fetching one if needed."""

@@ -13,11 +13,11 @@ import logging
 import random
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import urllib3
@@ -312,6 +312,12 @@ class GitHubClient:
             raise GraphQLError(display_path(self._graphql_url), errors, data)
         return GraphQLResponse(data, errors)
 
+    def permissions(self) -> Mapping[str, str] | None:
+        """The installation's granted permissions, from the installation token answer
+        (``{"metadata": "read", ...}``); None before :meth:`authenticate` or when
+        GitHub's answer listed none."""
+        return self._tokens.permissions
+
     def stats(self) -> ApiStats:
         """A snapshot of the request counters."""
         with self._lock:
@@ -364,9 +370,9 @@ class GitHubClient:
             said += f": {shorten(exc.github_message)!r}"
         if exc.status == 401:
             return AppAuthError(
-                f"GitHub rejected the App's JSON web token ({said}). Check that "
-                f"GITHUB_APP_CLIENT_ID ({self._app_id}) is this App's client ID or App ID, that "
-                "the private key was generated for the same App, and that the system clock is "
+                f"GitHub rejected the App's JSON web token ({said}). Check that the "
+                f"configured App client ID ({self._app_id}) is this App's client ID or App ID, "
+                "that the private key was generated for the same App, and that the system clock is "
                 "correct.",
                 status=exc.status,
             )
@@ -374,7 +380,7 @@ class GitHubClient:
             return AppNotInstalledError(
                 f"The GitHub App is not installed on organisation {self.org} ({said}). Install "
                 "it on the organisation (organisation settings > GitHub Apps) with the "
-                "documented permissions, or check GITHUB_ORG.",
+                "documented permissions, or check the configured organisation login.",
                 status=exc.status,
             )
         return exc
@@ -752,7 +758,13 @@ def _token_from(response: Response, path: str) -> InstallationToken:
         raise ResponseFormatError(
             "POST", path, response.status, "'expires_at' is not an ISO 8601 time"
         ) from None
-    return InstallationToken(token, expires_at)
+    granted = data.get("permissions")
+    permissions = (
+        MappingProxyType({str(k): str(v) for k, v in granted.items()})
+        if isinstance(granted, dict)
+        else None
+    )
+    return InstallationToken(token, expires_at, permissions)
 
 
 def _what_happened(outcome: _Outcome) -> str:

@@ -53,7 +53,7 @@ class TransportError(GitHubError):
         self.attempts = attempts
         super().__init__(
             f"{method} {path} failed without a complete HTTP answer after {attempts} attempt(s): "
-            f"{reason}. Check network access to the GitHub API (GITHUB_API_URL)."
+            f"{reason}. Check network access to the GitHub API and its configured base URL."
         )
 
 

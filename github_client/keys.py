@@ -1,63 +1,20 @@
-"""Finding and checking the GitHub App's private key.
+"""Checking the GitHub App's private key (PEM text), wherever it came from.
 
-Errors name where the key came from (the variable, file path or secret name),
-never its content.
+Where the key comes from (environment, file, Secrets Manager) is the
+application's business: :mod:`datalogger.keys`. Errors name the source the
+caller gives, never the key's content.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
-
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from .errors import PrivateKeyError
 
-
-class SecretsManagerClient(Protocol):
-    """The one boto3 Secrets Manager call used here."""
-
-    def get_secret_value(self, *, SecretId: str) -> Mapping[str, Any]: ...  # noqa: N803
-
-
-KEY_SOURCES = ("GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_PRIVATE_KEY_FILE", "AWS_SECRET_NAME")
 #: What ``ssh-keygen`` writes by default; cryptography's PEM loader cannot read it.
 OPENSSH_HEADER = "-----BEGIN OPENSSH PRIVATE KEY-----"
-
-
-def load_private_key(
-    env: Mapping[str, str], secrets_client: SecretsManagerClient | None = None
-) -> str:
-    """The App's PEM private key from the first configured source, checked.
-
-    Sources, in order: ``GITHUB_APP_PRIVATE_KEY`` (PEM text; ``\\n`` escapes
-    are accepted), ``GITHUB_APP_PRIVATE_KEY_FILE`` (path), ``AWS_SECRET_NAME``
-    (Secrets Manager ``SecretString``; the boto3 client is created only then).
-    """
-    if env.get("GITHUB_APP_PRIVATE_KEY", "").strip():
-        source = "environment variable GITHUB_APP_PRIVATE_KEY"
-        pem = env["GITHUB_APP_PRIVATE_KEY"]
-    elif env.get("GITHUB_APP_PRIVATE_KEY_FILE", "").strip():
-        path = env["GITHUB_APP_PRIVATE_KEY_FILE"].strip()
-        source = f"file {path} (GITHUB_APP_PRIVATE_KEY_FILE)"
-        pem = _read_key_file(path, source)
-    elif env.get("AWS_SECRET_NAME", "").strip():
-        name = env["AWS_SECRET_NAME"].strip()
-        source = f"Secrets Manager secret {name!r} (AWS_SECRET_NAME)"
-        pem = _read_secret(name, source, secrets_client)
-    else:
-        raise PrivateKeyError(
-            "No GitHub App private key is configured: set GITHUB_APP_PRIVATE_KEY (PEM text), "
-            "GITHUB_APP_PRIVATE_KEY_FILE (path to the .pem file) or AWS_SECRET_NAME "
-            "(Secrets Manager secret holding the PEM)."
-        )
-    pem = normalise_pem(pem)
-    parse_private_key(pem, source)
-    return pem
 
 
 def normalise_pem(pem: str) -> str:
@@ -100,41 +57,3 @@ def _describe_parse_failure(pem: str, exc: Exception) -> str:
     if isinstance(exc, TypeError):
         return "it is encrypted with a passphrase, which GitHub App keys are not"
     return "the PEM data could not be decoded (truncated or corrupted)"
-
-
-def _read_key_file(path: str, source: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
-        raise PrivateKeyError(
-            f"Cannot read the GitHub App private key from {source}: {reason}. "
-            "Check the path and the file's permissions."
-        ) from None
-
-
-def _read_secret(name: str, source: str, client: SecretsManagerClient | None) -> str:
-    try:
-        if client is None:
-            client = boto3.client("secretsmanager")
-        answer = client.get_secret_value(SecretId=name)
-    except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "error")
-        raise PrivateKeyError(
-            f"Cannot read the GitHub App private key from {source}: AWS answered {code}. "
-            "Check the secret name, its region and the role's secretsmanager:GetSecretValue "
-            "permission."
-        ) from None
-    except BotoCoreError as exc:
-        raise PrivateKeyError(
-            f"Cannot read the GitHub App private key from {source}: {type(exc).__name__}. "
-            "Check AWS credentials, region and network access to Secrets Manager."
-        ) from None
-    secret = answer.get("SecretString")
-    if not isinstance(secret, str) or not secret:
-        raise PrivateKeyError(
-            f"The {source} has no SecretString (binary secrets are not supported): store the "
-            "PEM text as the secret's string value."
-        )
-    return secret

@@ -167,7 +167,7 @@ class RetryState:
     failures (GraphQL uses a small value so that callers can split a heavy
     batch); ``malformed`` bounds unusable answers; ``unauthorized`` allows the
     single fresh-token retry after a 401; ``unreachable`` bounds attempts to
-    open a connection at all (a wrong ``GITHUB_API_URL``, no network: waiting
+    open a connection at all (a wrong API base URL, no network: waiting
     longer rarely helps, and the operator should hear about it in seconds).
     A negative counter means exhausted.
     """

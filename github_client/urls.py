@@ -51,7 +51,7 @@ class ApiBase:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(
-                f"GITHUB_API_URL {api_url!r} is not an http(s) URL, e.g. https://api.github.com"
+                f"The API base URL {api_url!r} is not an http(s) URL, e.g. https://api.github.com"
             )
         self.origin = (parts.scheme, parts.netloc.lower())
 

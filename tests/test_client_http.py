@@ -125,7 +125,7 @@ def test_wrong_key_gives_app_auth_error_with_status(
         client.authenticate()
     message = str(caught.value)
     assert "401" in message and "GET /orgs/acme/installation" in message
-    assert "GITHUB_APP_CLIENT_ID" in message and "private key" in message
+    assert "App client ID" in message and "private key" in message
     assert caught.value.status == 401
     assert statuses(fake, "installation") == [401]  # never retried
 
@@ -134,7 +134,7 @@ def test_wrong_client_id_gives_app_auth_error(
     fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
 ) -> None:
     fake = fake_github(clock=clock)
-    with pytest.raises(AppAuthError, match=r"401.*GITHUB_APP_CLIENT_ID \(Iv1\.wrong\)"):
+    with pytest.raises(AppAuthError, match=r"401.*App client ID \(Iv1\.wrong\)"):
         connect(fake, app_id="Iv1.wrong").authenticate()
 
 
@@ -930,7 +930,7 @@ def test_an_unreachable_host_fails_in_three_attempts_and_seconds(
         client.authenticate()
     assert str(caught.value) == (
         "GET /orgs/acme/installation failed without a complete HTTP answer after 3 attempt(s): "
-        "NewConnectionError. Check network access to the GitHub API (GITHUB_API_URL)."
+        "NewConnectionError. Check network access to the GitHub API and its configured base URL."
     )
     assert len(clock.sleeps) == 2 and sum(clock.sleeps) <= 3.0
     assert client.stats().rest_requests == 3

@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from moto.server import ThreadedMotoServer
 
-from github_client import GitHubClient, PrivateKeyError, load_private_key
+from datalogger.keys import load_private_key
+from github_client import GitHubClient, PrivateKeyError
 
 
 @pytest.fixture(scope="module")

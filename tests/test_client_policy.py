@@ -329,7 +329,7 @@ def test_api_base_targets() -> None:
         base.target("http://ghe.example.com/api/v3/orgs")  # scheme downgrade
     with pytest.raises(ValueError, match="must start with"):
         base.target("orgs/a")
-    with pytest.raises(ValueError, match="GITHUB_API_URL"):
+    with pytest.raises(ValueError, match="API base URL"):
         ApiBase("api.github.com")
 
 

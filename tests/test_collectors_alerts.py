@@ -14,6 +14,7 @@ from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError, FeatureUnavailableError
 from collectors.inventory import RepoListing, list_repositories
 from collectors.secret_scanning import collect_secret_scanning
+from policy.checks import older_than
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import DependabotAlert, Repository, SecretScanningAlert
 from tests.fixtures.clients import canonical, connected_client, run_clock
@@ -36,8 +37,12 @@ def run_alerts(fake: FakeGitHub) -> tuple[list[dict[str, Any]], list[dict[str, A
     client = connected_client(fake, fake.clock)
     try:
         inventory = list_repositories(client, ORG)
-        dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
-        secrets = collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+        dependabot = collect_dependabot(
+            client, ORG, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW)
+        )
+        secrets = collect_secret_scanning(
+            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW)
+        )
     finally:
         client.close()
     assert dependabot.warnings == [] and secrets.warnings == []
@@ -160,9 +165,11 @@ def test_feature_off_is_a_failure_not_an_empty_list(
     inventory = list_repositories(client, ORG)
     with pytest.raises(FeatureUnavailableError) as caught:
         if collect == "dependabot":
-            collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
+            collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
         else:
-            collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+            collect_secret_scanning(
+                client, ORG, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW)
+            )
     message = str(caught.value)
     assert "HTTP 403" in message and feature in message and "permission" in message
     assert f"/orgs/{ORG}/" in message
@@ -177,7 +184,7 @@ def test_alert_endpoint_forbidden_or_missing_names_the_endpoint(
     )
     client = connected_client(fake, fake.clock)
     with pytest.raises(CollectionError, match=f"dependabot/alerts answered HTTP {status}"):
-        collect_dependabot(client, ORG, [], DEPENDABOT_THRESHOLDS, NOW)
+        collect_dependabot(client, ORG, [], DEPENDABOT_THRESHOLDS, older_than(NOW))
 
 
 def test_alert_for_a_repository_missing_from_the_inventory_names_it(
@@ -191,7 +198,7 @@ def test_alert_for_a_repository_missing_from_the_inventory_names_it(
     client = connected_client(fake, fake.clock)
     inventory = list_repositories(client, ORG)
     with pytest.raises(CollectionError, match=f"{ORG}/vanished-repo") as caught:
-        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, NOW)
+        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW))
     assert CANARY_SECRET not in str(caught.value)
     assert fake.stats.log[-1].path == f"/repos/{ORG}/vanished-repo"  # one targeted lookup
 
@@ -208,7 +215,7 @@ def test_alert_for_a_repository_created_during_the_run_is_looked_up_once(
     org.dependabot_alerts += [
         DependabotAlert(n, "born-mid-run", "low", "2025-01-01T00:00:00Z") for n in (1, 2)
     ]
-    result = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
+    result = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
     born = [r for r in result.records if r["repository"] == "born-mid-run"]
     assert [(r["repository_visibility"], r["repository_archived"]) for r in born] == [
         ("INTERNAL", False),

@@ -6,7 +6,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from collectors.people import OrgDirectory
+from collectors.people import OrgDirectory, people_facts
+from policy.checks import owners_with_contact
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import Organization, Team, User
 from tests.fixtures.clients import connected_client, run_clock
@@ -53,11 +54,14 @@ def test_contacts_follow_team_pages_and_user_batches(fake_github: Factory) -> No
         directory = OrgDirectory(client, "corp", pool)
         owners = {"@corp/big", "@corp/small", "@corp/missing", "@other/big", "@solo", "@quiet"}
         owners |= {"@Ghost-User"}
-        assert directory.owners_with_contact(owners) == {"@corp/big", "@solo"}
+        people = people_facts(directory, owners, members_needed=False)
+        assert owners_with_contact(owners, people) == {"@corp/big", "@solo"}
+        assert people.members is None and fake.stats.by_route["org_members"] == 0
         queries = fake.stats.by_route["graphql"]
         # teams: 1 query + 1 next page for "big" (150 maintainers);
         # users: 153 distinct logins -> 2 batches of at most 100.
         assert queries == 4
-        assert directory.owners_with_contact({"@corp/big", "@SOLO"}) == {"@corp/big", "@solo"}
+        again = people_facts(directory, {"@corp/big", "@SOLO"}, members_needed=False)
+        assert owners_with_contact({"@corp/big", "@SOLO"}, again) == {"@corp/big", "@solo"}
         assert fake.stats.by_route["graphql"] == queries  # cached: no new request
     assert directory.team_maintainers(["big"])["big"][-1] == "m149"

@@ -27,6 +27,7 @@ from collectors.repositories import (
     draft_from_answer,
 )
 from collectors.secret_scanning import secret_scanning_record
+from policy.checks import older_than
 from tests.fixtures.org60 import NOW
 
 LISTING = RepoListing(
@@ -45,6 +46,7 @@ WHERE = "GraphQL repository acme/svc"
 NODE: dict[str, Any] = {
     "name": "svc",
     "visibility": "PUBLIC",
+    "isArchived": False,
     "isEmpty": False,
     "createdAt": "2020-01-01T00:00:00Z",
     "pushedAt": None,
@@ -103,21 +105,21 @@ def test_a_well_formed_answer_becomes_a_draft() -> None:
     # Classic rules only: rules from rulesets are read in a second phase.
     assert draft.branch_names == ["main", "dev", "wip"]
     assert draft.branches_protected == [True, False, False]
-    assert draft.rulesets == 2
+    assert draft.first.rulesets == 2
     assert draft.branches_cursor == "Y3Vyc29yOjM="
-    assert draft.commit_signatures == (True, None, False)
-    assert draft.root_entries == (TreeEntry("README.md", "blob"), TreeEntry("docs", "tree"))
-    assert draft.github_entries == () and draft.docs_entries == ()
+    assert draft.first.commit_signatures == (True, None, False)
+    assert draft.first.root_entries == (TreeEntry("README.md", "blob"), TreeEntry("docs", "tree"))
+    assert draft.first.github_entries == () and draft.first.docs_entries == ()
     assert draft.codeowners_owners == ("@alice",)  # a directory named CODEOWNERS is skipped
     assert draft.pull_request_authors == [None, PullRequestAuthor("Bot", "dependabot")]
     assert draft.pull_requests_cursor is None
-    facts = draft.facts()
+    facts = draft.facts({})
     assert facts.url == LISTING.html_url and facts.push_protection is None
 
 
 def test_rulesets_github_would_not_count_mean_every_branch_rule_is_read() -> None:
     draft = draft_from_answer(broken(("rulesets",), None), LISTING, 15, WHERE)
-    assert draft.rulesets is None
+    assert draft.first.rulesets is None
     assert [check.index for check in branches_needing_rules([draft])] == [1, 2]
     no_rulesets = draft_from_answer(broken(("rulesets", "totalCount"), 0), LISTING, 15, WHERE)
     assert branches_needing_rules([no_rulesets]) == []
@@ -175,7 +177,7 @@ def test_a_cut_codeowners_file_is_left_to_read_whole() -> None:
     draft = draft_from_answer(cut_codeowners(oid), LISTING, 15, WHERE)
     assert draft.codeowners_blob == TruncatedBlob("CODEOWNERS", oid)
     with pytest.raises(CollectionError, match="svc: CODEOWNERS file CODEOWNERS was cut"):
-        draft.facts()  # never judged on the first 512,000 bytes
+        draft.facts({})  # never judged on the first 512,000 bytes
 
 
 @pytest.mark.parametrize("oid", [None, "HEAD", "../../../orgs/acme", "A" * 40])
@@ -203,7 +205,7 @@ def test_blob_text_decodes_githubs_base64_lines_and_replaces_bad_utf8() -> None:
         ({"size": 3, "content": "YWJj", "encoding": "utf-8"}, "'utf-8', not 'base64'"),
         ({"size": 3, "content": "Y*Jj", "encoding": "base64"}, "not valid base64"),
         ({"size": 4, "content": "YWJj", "encoding": "base64"}, "3 bytes of a 4-byte blob"),
-        ({"content": "YWJj", "encoding": "base64"}, "'size' should be an integer"),
+        ({"size": "3", "content": "YWJj", "encoding": "base64"}, "'size' should be an integer"),
         ({"size": 3, "encoding": "base64"}, "'content' should be a string"),
     ],
 )
@@ -336,7 +338,7 @@ ALERT: dict[str, Any] = {
 
 
 def test_an_alert_record_has_the_schema_fields_only() -> None:
-    record = dependabot_record({**ALERT, "extra": 1}, INDEX, {"high": 15}, NOW, "GET x")
+    record = dependabot_record({**ALERT, "extra": 1}, INDEX, {"high": 15}, older_than(NOW), "GET x")
     assert record == {
         "repository": "svc",
         "repository_url": "https://github.com/acme/svc",
@@ -346,7 +348,12 @@ def test_an_alert_record_has_the_schema_fields_only() -> None:
         "repository_visibility": "PUBLIC",
         "repository_archived": False,
     }
-    assert dependabot_record({**ALERT, "state": "fixed"}, INDEX, {"high": 15}, NOW, "GET x") is None
+    assert (
+        dependabot_record(
+            {**ALERT, "state": "fixed"}, INDEX, {"high": 15}, older_than(NOW), "GET x"
+        )
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -360,13 +367,13 @@ def test_an_alert_record_has_the_schema_fields_only() -> None:
 )
 def test_a_wrong_alert_names_the_alert(change: dict[str, Any], message: str) -> None:
     with pytest.raises(UnexpectedAnswerError) as caught:
-        dependabot_record({**ALERT, **change}, INDEX, {"high": 15}, NOW, "GET x")
+        dependabot_record({**ALERT, **change}, INDEX, {"high": 15}, older_than(NOW), "GET x")
     assert message in str(caught.value) and "dependabot/3" in str(caught.value)
 
 
 def test_a_secret_alert_record_never_copies_the_secret() -> None:
     alert = {**ALERT, "secret": "ghp_leak", "secret_type": "github_personal_access_token"}
-    record = secret_scanning_record(alert, INDEX, 5, NOW, "GET x")
+    record = secret_scanning_record(alert, INDEX, 5, older_than(NOW), "GET x")
     assert record is not None and "ghp_leak" not in repr(record)
     assert list(record) == [
         "repository",

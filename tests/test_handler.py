@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -15,6 +16,7 @@ import jsonschema
 import pytest
 
 import handler
+from datalogger import registry
 from datalogger.errors import RunFailed
 from github_client import ManualClock
 from github_client.errors import AppAuthError, AppNotInstalledError, PrivateKeyError
@@ -310,7 +312,7 @@ def test_deadline_during_collections_keeps_finished_ones(
 ) -> None:
     """The alert collections finish; the repository facts run into the deadline."""
     alerts_served = threading.Event()
-    real_repositories = handler.COLLECTORS["repositories"]
+    real_repositories = registry.REGISTRY["repositories"].collect
 
     def repositories_after_the_alerts(*args: Any) -> Any:
         deadline_s = time.monotonic() + 10
@@ -321,7 +323,13 @@ def test_deadline_during_collections_keeps_finished_ones(
             time.sleep(0.01)
         return real_repositories(*args)
 
-    monkeypatch.setitem(handler.COLLECTORS, "repositories", repositories_after_the_alerts)
+    monkeypatch.setitem(
+        registry.REGISTRY,
+        "repositories",
+        dataclasses.replace(
+            registry.REGISTRY["repositories"], collect=repositories_after_the_alerts
+        ),
+    )
     # under 60 s left as soon as the repository facts' first GraphQL query was answered
     context = FakeLambdaContext(lambda: 30_000 if fake.stats.by_route["graphql"] else 600_000)
     run = invoke(env, clock=clock, context=context)
@@ -404,7 +412,11 @@ def test_a_collector_bug_is_contained_and_logged_with_its_traceback(
     def broken(*_args: Any) -> Any:
         return {}["missing-field"]
 
-    monkeypatch.setitem(handler.COLLECTORS, "secret_scanning", broken)
+    monkeypatch.setitem(
+        registry.REGISTRY,
+        "secret_scanning",
+        dataclasses.replace(registry.REGISTRY["secret_scanning"], collect=broken),
+    )
     run = invoke(env, clock=clock)
     assert isinstance(run.error, RunFailed)
     assert list(run.error.failed) == ["secret_scanning"]

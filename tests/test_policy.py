@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors import policy
 from collectors.facts import PeopleFacts, PullRequestAuthor, RepoFacts, TreeEntry
+from policy import checks as policy
 from tests.contract import checklist_names
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC)
@@ -41,7 +41,10 @@ COMPLIANT = RepoFacts(
     push_protection="enabled",
 )
 PEOPLE = PeopleFacts(
-    members=frozenset({"alice", "bob"}), owners_with_contact=frozenset({"@alice", "@acme/core"})
+    org="acme",
+    members=frozenset({"alice", "bob"}),
+    team_maintainers={"core": ("carol",), "empty": ()},
+    verified_users=frozenset({"alice", "carol"}),
 )
 
 
@@ -224,11 +227,13 @@ def test_external_pr(authors: tuple[PullRequestAuthor | None, ...], expected: bo
     assert policy.has_external_pr(facts(pull_request_authors=authors), PEOPLE) is expected
 
 
-def test_external_pr_without_members_lookup_is_a_programming_error() -> None:
-    people = PeopleFacts(members=None, owners_with_contact=frozenset())
+def test_external_pr_without_members_is_unknown_never_false() -> None:
+    people = dataclasses.replace(PEOPLE, members=None, missing={"members": "no members:read"})
     subject = facts(pull_request_authors=(author("User", "eve"),))
-    with pytest.raises(ValueError, match="members are needed"):
-        policy.has_external_pr(subject, people)
+    assert policy.has_external_pr(subject, people) == policy.Unknown("no members:read")
+    # Only bots and deleted accounts: membership does not matter, the answer is known.
+    bots = facts(pull_request_authors=(author("Bot", "dependabot"), None))
+    assert policy.has_external_pr(bots, people) is False
 
 
 @pytest.mark.parametrize(
@@ -254,19 +259,20 @@ def test_naming_convention(name: str, expected: bool) -> None:
     [
         ("PUBLIC", "enabled", False),
         ("PUBLIC", "disabled", True),
-        ("PUBLIC", None, True),  # not revealed: counted as breaking the rule
+        # not revealed: unknown (the checklist still says true: fail-closed)
+        ("PUBLIC", None, policy.Unknown("GitHub did not reveal security_and_analysis")),
         ("PRIVATE", "disabled", False),
         ("PRIVATE", None, False),
         ("INTERNAL", "disabled", False),
     ],
 )
 def test_secret_scanning_and_push_protection(
-    visibility: str, status: str | None, expected: bool
+    visibility: str, status: str | None, expected: policy.Verdict
 ) -> None:
     scanning = facts(visibility=visibility, secret_scanning=status)
     protection = facts(visibility=visibility, push_protection=status)
-    assert policy.is_secret_scanning_disabled(scanning) is expected
-    assert policy.is_push_protection_disabled(protection) is expected
+    assert policy.is_secret_scanning_disabled(scanning) == expected
+    assert policy.is_push_protection_disabled(protection) == expected
     assert policy.is_push_protection_disabled(scanning) is False
     assert policy.is_secret_scanning_disabled(protection) is False
 

@@ -15,7 +15,7 @@ import pytest
 
 from tests.contract import REPO_ROOT
 
-RUNTIME_PACKAGES = ("github_client", "collectors", "datalogger")
+RUNTIME_PACKAGES = ("github_client", "collectors", "policy", "datalogger")
 # botocore comes with boto3 (its exception classes); the Lambda runtime provides both.
 THIRD_PARTY = {"urllib3", "jwt", "cryptography", "boto3", "botocore"}
 PROJECT = {*RUNTIME_PACKAGES, "handler"}

@@ -374,7 +374,7 @@ def test_artifact_holds_the_runtime_code_and_its_dependencies(
 ) -> None:
     names = set(_artifact_names(packaged))
     assert {"handler.py", "config.json"} <= names
-    for package_name in ("github_client", "collectors", "datalogger"):
+    for package_name in ("github_client", "collectors", "policy", "datalogger"):
         sources = {
             path.relative_to(service_dir).as_posix()
             for path in (service_dir / package_name).rglob("*.py")
@@ -966,7 +966,7 @@ def test_a_network_failure_arrives_in_seconds_and_ends_in_its_cause(
         "The data logger run failed: dependabot, repositories, secret_scanning failed: GitHub "
         "App authentication failed: GET /orgs/acme-demo/installation failed without a complete "
         "HTTP answer after 3 attempt(s): NewConnectionError. Check network access to the GitHub "
-        "API (GITHUB_API_URL). (see run_summary.json)"
+        "API and its configured base URL. (see run_summary.json)"
     )
     summary = json.loads((output_dir / "run_summary.json").read_text())
     assert summary["status"] == "failed"

@@ -39,16 +39,8 @@ def xfail(reason: str) -> Any:
 
 
 CASES = [
-    pytest.param(
-        OMIT,
-        "repos/list-for-org",
-        marks=xfail("visibility absent: the inventory requires it (issue 10)"),
-    ),
-    pytest.param(
-        NULL,
-        "repos/list-for-org",
-        marks=xfail("created_at null: the inventory requires it (issue 10)"),
-    ),
+    pytest.param(OMIT, "repos/list-for-org"),
+    pytest.param(NULL, "repos/list-for-org"),
     pytest.param(OMIT, "apps/create-installation-access-token"),
     pytest.param(OMIT, "orgs/list-members"),
     pytest.param(NULL, "orgs/list-members"),
@@ -66,9 +58,9 @@ CASES = [
     pytest.param(
         OMIT,
         ALL,
-        marks=xfail("visibility (issue 10) and secret scanning alert fields (issue 12) absent"),
+        marks=xfail("secret scanning alert fields absent (issue 12)"),
     ),
-    pytest.param(NULL, ALL, marks=xfail("created_at null: the inventory requires it (issue 10)")),
+    pytest.param(NULL, ALL),
 ]
 
 

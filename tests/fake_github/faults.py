@@ -14,6 +14,7 @@ Route names (for ``fault_routes``, ``failing_routes`` and ``hostile``):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 ROUTE_NAMES = (
     "installation",
@@ -98,6 +99,17 @@ class Faults:
 
     # Hostile answers per route: {route_name: one of HOSTILE_MODES}.
     hostile: dict[str, str] = field(default_factory=dict)
+    # Sparse REST answers: {dotted field: "absent" | "null"} applied to every
+    # repository object of the ``org_repos`` listing and to ``git_blobs`` answers
+    # (not to the one-repository lookup, so a client may recover a field there),
+    # e.g. {"visibility": "absent", "security_and_analysis.secret_scanning.status":
+    # "null", "size": "null"} (fields GitHub's REST description marks optional/nullable).
+    sparse_fields: dict[str, str] = field(default_factory=dict)
+    # Repositories GitHub cannot answer about in GraphQL: any query naming one
+    # (as a variable) answers 502 at every batch size.
+    graphql_unanswerable: set[str] = field(default_factory=set)
+    # Repositories the REST listing shows but GraphQL answers NOT_FOUND for, forever.
+    graphql_not_found: set[str] = field(default_factory=set)
 
     seed: int = 0
 
@@ -109,3 +121,22 @@ class Faults:
     def applies_to(self, route: str) -> bool:
         """Whether the counted and random faults apply to ``route``."""
         return self.fault_routes is None or route in self.fault_routes
+
+
+SPARSE_MODES = ("absent", "null")
+
+
+def make_sparse(item: dict[str, Any], dotted: str, mode: str) -> None:
+    """Remove (``absent``) or null (``null``) the field at ``dotted`` in ``item``, if there."""
+    if mode not in SPARSE_MODES:
+        raise ValueError(f"unknown sparse mode {mode!r}; use one of {SPARSE_MODES}")
+    *parents, last = dotted.split(".")
+    target: Any = item
+    for key in parents:
+        target = target.get(key) if isinstance(target, dict) else None
+    if not isinstance(target, dict) or last not in target:
+        return
+    if mode == "absent":
+        del target[last]
+    else:
+        target[last] = None

@@ -50,6 +50,7 @@ from graphql.language import ast
 from tests import contract
 from tests.fake_github.graphql_nodes import NOT_IMPLEMENTED, Context, QueryRoot
 from tests.fake_github.model import Organization
+from tests.fake_github.permissions import FIELD_PERMISSIONS, forbidden_message
 from tests.fake_github.rest import RestApi
 
 MAX_PAGE = 100
@@ -312,8 +313,17 @@ def select_operation(
 
 
 def resolve_field(source: Any, info: GraphQLResolveInfo, **args: Any) -> Any:
-    """The one resolver: ``gql_<field>`` on a node, or the key on a dict; else an error."""
+    """The one resolver: ``gql_<field>`` on a node, or the key on a dict; else an error.
+
+    A field the App's permissions do not cover answers ``FORBIDDEN`` (null data).
+    """
     name = info.field_name
+    gate = FIELD_PERMISSIONS.get(f"{info.parent_type.name}.{name}")
+    granted = getattr(info.context, "permissions", None)
+    if gate is not None and granted is not None and gate[0] not in granted:
+        raise GraphQLError(
+            forbidden_message(info.parent_type.name, name), extensions={"type": "FORBIDDEN"}
+        )
     if isinstance(source, dict):
         if name in source:
             return source[name]
@@ -437,8 +447,16 @@ class GraphQLEngine:
         variables: dict[str, Any],
         operation_name: str | None,
         rate_limit: RateLimitInfo,
+        *,
+        permissions: frozenset[str] | None = None,
+        hidden: frozenset[str] = frozenset(),
     ) -> dict[str, Any]:
-        """Run an analysed query; GitHub's answer body (``data`` and maybe ``errors``)."""
+        """Run an analysed query; GitHub's answer body (``data`` and maybe ``errors``).
+
+        ``permissions``: the App's granted permission keys (None: all); a field
+        :data:`FIELD_PERMISSIONS` gates answers ``FORBIDDEN`` and null without it.
+        ``hidden``: repository names (lower case) answered ``NOT_FOUND``.
+        """
         assert analysis.document is not None
         context = Context(
             self.org,
@@ -451,11 +469,14 @@ class GraphQLEngine:
                 "resetAt": rate_limit.reset_at,
                 "nodeCount": rate_limit.node_count,
             },
+            permissions=permissions,
+            hidden=hidden,
         )
         result = execute_sync(
             self.schema,
             analysis.document,
             root_value=QueryRoot(context),
+            context_value=context,
             variable_values=variables,
             operation_name=operation_name,
             field_resolver=resolve_field,

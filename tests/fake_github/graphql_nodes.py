@@ -563,10 +563,20 @@ class OrganizationNode(Node):
 class Context:
     """Per-request state shared by the nodes."""
 
-    def __init__(self, org: Organization, rest: RestApi, rate_limit: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        org: Organization,
+        rest: RestApi,
+        rate_limit: dict[str, Any],
+        *,
+        permissions: frozenset[str] | None = None,
+        hidden: frozenset[str] = frozenset(),
+    ) -> None:
         self.org = org
         self.rest = rest
         self.rate_limit = rate_limit
+        self.permissions = permissions  # granted permission keys; None: every one
+        self.hidden = hidden  # repository names (lower case) answered NOT_FOUND
 
 
 class QueryRoot(Node):
@@ -588,7 +598,7 @@ class QueryRoot(Node):
         followRenames: bool = True,  # noqa: N803 - GraphQL argument name
     ) -> RepositoryNode:
         repo = self.ctx.rest.repository(name) if self.ctx.rest.is_org(owner) else None
-        if repo is None:
+        if repo is None or name.lower() in self.ctx.hidden:
             raise not_found(f"Could not resolve to a Repository with the name '{owner}/{name}'.")
         return RepositoryNode(self.ctx, repo)
 

@@ -39,6 +39,11 @@ from tests.fake_github.http_types import FakeRequest, FakeResponse, error_respon
 from tests.fake_github.keys import app_private_key_pem, public_key_pem
 from tests.fake_github.model import Organization
 from tests.fake_github.openapi import RestContract
+from tests.fake_github.permissions import (
+    MSG_NO_PERMISSION,
+    ROUTE_PERMISSIONS,
+    SECURITY_AND_ANALYSIS,
+)
 from tests.fake_github.ratelimit import Bucket
 from tests.fake_github.rest import RestApi
 from tests.fake_github.service_model import (
@@ -82,17 +87,7 @@ APP_ROUTES = ("installation", "access_tokens")
 MEMO_ROUTES = frozenset(
     {"org_repos", "org_members", "repository", "dependabot_alerts", "secret_scanning_alerts"}
 )
-# The App permission each installation route needs (absent: 403 like GitHub).
-ROUTE_PERMISSIONS = {
-    "org_repos": "metadata",
-    "org_members": "members",
-    "repository": "metadata",
-    "branches": "metadata",
-    "git_blobs": "contents",
-    "dependabot_alerts": "vulnerability_alerts",
-    "secret_scanning_alerts": "secret_scanning_alerts",
-}
-MSG_NO_PERMISSION = "Resource not accessible by integration"
+SPARSE_ROUTES = ("org_repos", "repository", "git_blobs")
 
 
 class Clock(Protocol):
@@ -375,7 +370,7 @@ class FakeGitHub:
             if not spent:
                 return self._primary_limit()
             permission = ROUTE_PERMISSIONS.get(route)
-            if permission is not None and permission not in self.permissions:
+            if permission is not None and permission[0] not in self.permissions:
                 return error_response(403, MSG_NO_PERMISSION)
         if route != "graphql":
             rejected = self.contract.check_request(request)
@@ -384,6 +379,8 @@ class FakeGitHub:
 
         def answer() -> FakeResponse:
             response = self._dispatch(route, request, args)
+            if route in SPARSE_ROUTES and response.status == 200:
+                response.payload = self._sparse(route, response.payload)
             if route != "graphql":
                 response = self.contract.check_response(request, response)
             return response
@@ -420,6 +417,21 @@ class FakeGitHub:
             with self._memo_lock:
                 self._memo[key] = kept
         return dataclasses.replace(kept, headers=dict(kept.headers))
+
+    def _sparse(self, route: str, payload: Any) -> Any:
+        """Without Administration, no ``security_and_analysis``; then ``sparse_fields``."""
+        items = payload if isinstance(payload, list) else [payload]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            if route != "git_blobs" and SECURITY_AND_ANALYSIS[0] not in self.permissions:
+                item.pop("security_and_analysis", None)
+            if route == "repository":
+                continue  # sparse_fields thin the listing and blobs, not the lookup
+            for dotted, mode in self.faults.sparse_fields.items():
+                if (dotted == "size") == (route == "git_blobs"):  # a blob's size, not a repo's
+                    fault_modes.make_sparse(item, dotted, mode)
+        return payload
 
     def _record_credential(self, authorization: str | None) -> None:
         credential = bearer_credential(authorization)
@@ -572,6 +584,10 @@ class FakeGitHub:
         analysis = self.graphql.analyse(query, variables, body.get("operationName"))
         if analysis.errors:
             return FakeResponse(200, {"errors": analysis.errors})
+        if self.faults.graphql_unanswerable & {str(v) for v in variables.values()}:
+            rid = self._request_id()
+            message = MSG_GRAPHQL_TIMEOUT.format(rid=rid)
+            return FakeResponse(502, {"data": None, "errors": [{"message": message}]})
         threshold = self.faults.graphql_node_threshold
         model = self.service_model
         modelled_timeout = model is not None and model.times_out(analysis.nodes)
@@ -597,7 +613,14 @@ class FakeGitHub:
             node_count=analysis.nodes,
         )
 
-        payload = self.graphql.execute(analysis, variables, body.get("operationName"), info)
+        payload = self.graphql.execute(
+            analysis,
+            variables,
+            body.get("operationName"),
+            info,
+            permissions=frozenset(self.permissions),
+            hidden=frozenset(name.lower() for name in self.faults.graphql_not_found),
+        )
         answer = FakeResponse(200, payload)
         if model is not None:
             answer.service_seconds = model.graphql_seconds(analysis.nodes)
@@ -735,13 +758,15 @@ class FakeGitHub:
         unknown = sorted(set(changes) - known)
         if unknown:
             return error_response(400, f"Unknown Faults fields: {', '.join(unknown)}")
+        set_fields = {"fault_routes", "graphql_unanswerable", "graphql_not_found"}
         with self._fault_lock:
             for name, value in changes.items():
-                is_routes = name == "fault_routes" and value is not None
-                setattr(self.faults, name, set(value) if is_routes else value)
+                is_set = name in set_fields and value is not None
+                setattr(self.faults, name, set(value) if is_set else value)
         current = dataclasses.asdict(self.faults)
-        if current["fault_routes"] is not None:
-            current["fault_routes"] = sorted(current["fault_routes"])
+        for name in set_fields:
+            if current[name] is not None:
+                current[name] = sorted(current[name])
         return FakeResponse(200, current)
 
 
