@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.contract import checklist_names
 from tests.fake_github.model import (
+    GENERIC_SECRET_TYPES,
+    SECRET_PROVIDERS,
     Branch,
     Commit,
     DependabotAlert,
@@ -71,6 +73,19 @@ DEPENDABOT_FIELDS = (
     "alert_url",
     "repository_visibility",
     "repository_archived",
+    "number",
+    "ghsa_id",
+    "cve_id",
+    "summary",
+    "package_ecosystem",
+    "package_name",
+    "manifest_path",
+    "scope",
+    "patched_version",
+    "cvss_score",
+    "epss_percentage",
+    "age_days",
+    "days_overdue",
 )
 SECRET_SCANNING_FIELDS = (
     "repository",
@@ -79,6 +94,44 @@ SECRET_SCANNING_FIELDS = (
     "alert_url",
     "repository_visibility",
     "repository_archived",
+    "number",
+    "secret_type",
+    "secret_type_display_name",
+    "provider",
+    "validity",
+    "publicly_leaked",
+    "multi_repo",
+    "push_protection_bypassed",
+    "age_days",
+    "days_overdue",
+)
+# (ecosystem, package, manifest) of the generated Dependabot alerts.
+_PACKAGES = (
+    ("npm", "lodash", "package-lock.json"),
+    ("npm", "axios", "web/package-lock.json"),
+    ("pip", "django", "requirements.txt"),
+    ("pip", "requests", "requirements-dev.txt"),
+    ("maven", "org.apache.logging.log4j:log4j-core", "pom.xml"),
+    ("nuget", "Newtonsoft.Json", "src/App/App.csproj"),
+    ("go", "golang.org/x/net", "go.mod"),
+    ("rubygems", "rails", "Gemfile.lock"),
+    ("composer", "guzzlehttp/guzzle", "composer.lock"),
+    ("rust", "tokio", "Cargo.lock"),
+)
+# Paths GitHub's description allows to be absent, and the fake may leave out.
+_DEPENDABOT_OMISSIONS = (
+    "dependency.scope",
+    "dependency.manifest_path",
+    "security_advisory.cvss_severities",
+    "security_advisory.epss",
+)
+_SECRET_OMISSIONS = (
+    "secret_type_display_name",
+    "provider",
+    "validity",
+    "publicly_leaked",
+    "multi_repo",
+    "push_protection_bypassed",
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 BOTS = ("dependabot", "renovate", "github-actions")
@@ -116,6 +169,8 @@ class Settings:
     signed_commit_number: int = 15
     dependabot_thresholds: Mapping[str, int] = field(default_factory=_default_thresholds)
     secret_scanning_threshold: int = 5
+    # Asked for by name besides the default patterns (the fake's generic ones).
+    secret_scanning_generic_types: tuple[str, ...] = tuple(sorted(GENERIC_SECRET_TYPES))
 
 
 @dataclass(frozen=True)
@@ -752,15 +807,65 @@ def _add_alerts(org: Organization, rng: random.Random, anchor: datetime) -> None
             created = _alert_time(rng, anchor, thresholds[severity])
             state = rng.choices(("open", "dismissed", "fixed", "auto_dismissed"), (85, 6, 7, 2))[0]
             org.dependabot_alerts.append(
-                DependabotAlert(number, repo.name, severity, _format(created), state=state)
+                _dependabot_alert(rng, number, repo.name, severity, _format(created), state)
             )
         for number in range(1, rng.choice((0, 0, 0, 0, 1, 1, 2, 0)) + 1):
             created = _alert_time(rng, anchor, secret_threshold)
             state = rng.choices(("open", "resolved"), (80, 20))[0]
-            secret = f"ghp_bench{rng.getrandbits(64):016x}"
             org.secret_scanning_alerts.append(
-                SecretScanningAlert(number, repo.name, _format(created), secret, state=state)
+                _secret_alert(rng, number, repo.name, _format(created), state)
             )
+
+
+def _maybe(rng: random.Random, value: Any, none_share: float) -> Any:
+    return None if rng.random() < none_share else value
+
+
+def _dependabot_alert(  # noqa: PLR0917 (the alert's identity, then the random source)
+    rng: random.Random, number: int, repository: str, severity: str, created: str, state: str
+) -> DependabotAlert:
+    ecosystem, package, manifest = rng.choice(_PACKAGES)
+    score = round(rng.uniform(1.0, 10.0), 1)
+    return DependabotAlert(
+        number,
+        repository,
+        severity,
+        created,
+        state=state,
+        ecosystem=ecosystem,
+        package=package,
+        manifest_path=manifest,
+        scope=rng.choice(("runtime", "runtime", "development", None)),
+        cve_id=_maybe(rng, f"CVE-20{rng.randint(15, 26)}-{rng.randint(1000, 99999)}", 0.3),
+        ghsa_id="GHSA-" + "-".join(f"{rng.getrandbits(16):04x}" for _ in range(3)),
+        summary=f"Vulnerability {rng.getrandbits(24):06x} in {package}",
+        cvss_v3=_maybe(rng, score, 0.2),
+        cvss_v4=_maybe(rng, round(min(score + 0.4, 10.0), 1), 0.6),
+        cvss=_maybe(rng, score, 0.3) or 0.0,
+        epss=_maybe(rng, round(rng.random() ** 4, 5), 0.3),
+        patched_version=_maybe(rng, f"{rng.randint(1, 9)}.{rng.randint(0, 20)}.1", 0.15),
+        omit=tuple(path for path in _DEPENDABOT_OMISSIONS if rng.random() < 0.08),
+    )
+
+
+def _secret_alert(
+    rng: random.Random, number: int, repository: str, created: str, state: str
+) -> SecretScanningAlert:
+    generic = rng.random() < 0.25
+    pool = sorted(GENERIC_SECRET_TYPES) if generic else sorted(SECRET_PROVIDERS)
+    return SecretScanningAlert(
+        number,
+        repository,
+        created,
+        f"ghp_bench{rng.getrandbits(64):016x}",
+        secret_type=rng.choice(pool),
+        state=state,
+        validity=rng.choice(("active", "inactive", "unknown", "unknown", None)),
+        publicly_leaked=rng.choice((False, False, True, None)),
+        multi_repo=rng.choice((False, False, True, None)),
+        push_protection_bypassed=rng.choice((False, False, True, None)),
+        omit=tuple(path for path in _SECRET_OMISSIONS if rng.random() < 0.08),
+    )
 
 
 # An advisory published today opens alerts in many repositories in the same
@@ -785,7 +890,9 @@ def _dependabot_alerts(
         name = rng.choice(names)
         numbers[name] = numbers.get(name, 0) + 1
         state = "open" if index < open_count else rng.choice(("dismissed", "fixed"))
-        alerts.append(DependabotAlert(numbers[name], name, severity, _format(created), state))
+        alerts.append(
+            _dependabot_alert(rng, numbers[name], name, severity, _format(created), state)
+        )
     return alerts
 
 
@@ -804,10 +911,7 @@ def _secret_alerts(
         name = rng.choice(names)
         numbers[name] = numbers.get(name, 0) + 1
         state = "open" if index < open_count else "resolved"
-        secret = f"ghp_bench{rng.getrandbits(64):016x}"
-        alerts.append(
-            SecretScanningAlert(numbers[name], name, _format(created), secret, state=state)
-        )
+        alerts.append(_secret_alert(rng, numbers[name], name, _format(created), state))
     return alerts
 
 
@@ -867,15 +971,29 @@ def expected(
     }
 
 
+def _omitted(omit: Sequence[str], path: str) -> bool:
+    """Whether the fake leaves ``path`` (or an object holding it) out of the answer."""
+    return any(path == gone or path.startswith(gone + ".") for gone in omit)
+
+
+def _first_above_zero(*scores: float | None) -> float | None:
+    return next((score for score in scores if score is not None and score > 0), None)
+
+
 def _expected_dependabot(
     generated: GeneratedOrg, now: datetime, settings: Settings
 ) -> list[dict[str, Any]]:
     records = []
     for alert in generated.org.dependabot_alerts:
         age = whole_days(now, parse_time(alert.created_at))
-        if alert.state != "open" or age <= settings.dependabot_thresholds[alert.severity]:
+        threshold = settings.dependabot_thresholds[alert.severity]
+        if alert.state != "open" or age <= threshold:
             continue
         plan = generated.plans[alert.repository]
+
+        def shown(path: str, value: Any, omit: Sequence[str] = alert.omit) -> Any:
+            return None if _omitted(omit, path) else value
+
         records.append(
             {
                 "repository": plan.name,
@@ -885,6 +1003,25 @@ def _expected_dependabot(
                 "alert_url": f"{plan.url}/security/dependabot/{alert.number}",
                 "repository_visibility": plan.visibility,
                 "repository_archived": plan.archived,
+                "number": alert.number,
+                "ghsa_id": shown("security_advisory.ghsa_id", alert.ghsa_id),
+                "cve_id": shown("security_advisory.cve_id", alert.cve_id),
+                "summary": shown("security_advisory.summary", alert.summary),
+                "package_ecosystem": shown("dependency.package.ecosystem", alert.ecosystem),
+                "package_name": shown("dependency.package.name", alert.package),
+                "manifest_path": shown("dependency.manifest_path", alert.manifest_path),
+                "scope": shown("dependency.scope", alert.scope),
+                "patched_version": shown(
+                    "security_vulnerability.first_patched_version", alert.patched_version
+                ),
+                "cvss_score": _first_above_zero(
+                    shown("security_advisory.cvss_severities.cvss_v4", alert.cvss_v4),
+                    shown("security_advisory.cvss_severities.cvss_v3", alert.cvss_v3),
+                    shown("security_advisory.cvss", alert.cvss),
+                ),
+                "epss_percentage": shown("security_advisory.epss", alert.epss),
+                "age_days": age,
+                "days_overdue": age - threshold,
             }
         )
     records.sort(key=lambda r: (r["repository"], r["created_at"], r["alert_url"]))
@@ -895,11 +1032,19 @@ def _expected_secret_scanning(
     generated: GeneratedOrg, now: datetime, settings: Settings
 ) -> list[dict[str, Any]]:
     records = []
+    listed = set(settings.secret_scanning_generic_types)
     for alert in generated.org.secret_scanning_alerts:
         age = whole_days(now, parse_time(alert.created_at))
-        if alert.state != "open" or age <= settings.secret_scanning_threshold:
+        threshold = settings.secret_scanning_threshold
+        if alert.state != "open" or age <= threshold:
             continue
+        if alert.secret_type in GENERIC_SECRET_TYPES and alert.secret_type not in listed:
+            continue  # GitHub lists it only when asked by name
         plan = generated.plans[alert.repository]
+
+        def shown(path: str, value: Any, omit: Sequence[str] = alert.omit) -> Any:
+            return None if _omitted(omit, path) else value
+
         records.append(
             {
                 "repository": plan.name,
@@ -908,6 +1053,18 @@ def _expected_secret_scanning(
                 "alert_url": f"{plan.url}/security/secret-scanning/{alert.number}",
                 "repository_visibility": plan.visibility,
                 "repository_archived": plan.archived,
+                "number": alert.number,
+                "secret_type": alert.secret_type,
+                "secret_type_display_name": shown("secret_type_display_name", alert.display_name),
+                "provider": shown("provider", alert.provider),
+                "validity": shown("validity", alert.validity),
+                "publicly_leaked": shown("publicly_leaked", alert.publicly_leaked),
+                "multi_repo": shown("multi_repo", alert.multi_repo),
+                "push_protection_bypassed": shown(
+                    "push_protection_bypassed", alert.push_protection_bypassed
+                ),
+                "age_days": age,
+                "days_overdue": age - threshold,
             }
         )
     records.sort(key=lambda r: (r["repository"], r["creation_date"], r["alert_url"]))

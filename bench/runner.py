@@ -164,6 +164,7 @@ def write_config(
             "thread_count": threads,
             "dependabot_thresholds": dict(settings.dependabot_thresholds),
             "secret_scanning_threshold": settings.secret_scanning_threshold,
+            "secret_scanning_generic_types": list(settings.secret_scanning_generic_types),
             "inactivity_threshold": settings.inactivity_years,
             "signed_commit_number": settings.signed_commit_number,
         },

@@ -1,6 +1,7 @@
 """What GitHub says about a repository and the people behind it, before any judgement.
 
-The collectors fill these dataclasses; :mod:`policy.checks` judges them.
+The collectors fill these dataclasses; :mod:`policy.checks` judges the
+repository facts and :mod:`policy.alerts` the alert facts.
 Nothing here is derived from a check: a field holds what GitHub answered.
 Where GitHub would not say, the field is ``None`` **and** ``missing`` maps
 the fact's name to one sentence saying why (naming the App permission when
@@ -112,3 +113,57 @@ class PeopleFacts:
     # e-mail for the organisation.
     verified_users: frozenset[str]
     missing: Mapping[str, str] = field(default_factory=_nothing_missing)
+
+
+# --- alerts -------------------------------------------------------------------
+#
+# What one organisation alert says, read field by field from GitHub's answer.
+# The identifying fields (number, URLs, creation time, state, repository) are
+# required: without them there is no record to write, and their absence is an
+# UnexpectedAnswerError. Every other field is ``None`` when GitHub omits it or
+# sends null, as the OpenAPI description allows. The secret itself is never
+# read.
+
+
+@dataclass(frozen=True)
+class DependabotAlertFacts:
+    """One Dependabot alert of ``GET /orgs/{org}/dependabot/alerts``."""
+
+    number: int
+    html_url: str
+    state: str  # "open", "dismissed", "fixed", "auto_dismissed"
+    created_at: str
+    repository: str  # repository.name
+    repository_url: str  # repository.html_url
+    severity: str  # security_advisory.severity
+    ghsa_id: str | None
+    cve_id: str | None
+    summary: str | None
+    package_ecosystem: str | None  # dependency.package.ecosystem
+    package_name: str | None  # dependency.package.name
+    manifest_path: str | None
+    scope: str | None  # "runtime", "development"
+    patched_version: str | None  # security_vulnerability.first_patched_version.identifier
+    cvss_v4: float | None  # security_advisory.cvss_severities.cvss_v4.score
+    cvss_v3: float | None  # security_advisory.cvss_severities.cvss_v3.score
+    cvss: float | None  # security_advisory.cvss.score (the older single score)
+    epss_percentage: float | None  # security_advisory.epss.percentage
+
+
+@dataclass(frozen=True)
+class SecretScanningAlertFacts:
+    """One secret scanning alert of ``GET /orgs/{org}/secret-scanning/alerts``."""
+
+    number: int
+    html_url: str
+    state: str  # "open", "resolved"
+    created_at: str
+    repository: str
+    repository_url: str
+    secret_type: str
+    secret_type_display_name: str | None
+    provider: str | None  # None for generic (non-provider) patterns
+    validity: str | None  # "active", "inactive", "unknown"
+    publicly_leaked: bool | None
+    multi_repo: bool | None
+    push_protection_bypassed: bool | None

@@ -73,17 +73,6 @@ def field_str_or_none(obj: Mapping[str, Any], key: str, where: str) -> str | Non
     return value
 
 
-def optional_str(obj: Mapping[str, Any], key: str, where: str) -> str | None:
-    """A string field GitHub may omit or send as null (optional or nullable in its
-    REST description): None then."""
-    value = obj.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise wrong_shape(where, key, "a string or null", value)
-    return value
-
-
 def field_bool(obj: Mapping[str, Any], key: str, where: str) -> bool:
     """A required boolean field."""
     value = obj.get(key, _MISSING)
@@ -109,3 +98,49 @@ def next_cursor(connection: Mapping[str, Any], where: str) -> str | None:
     if cursor is None:
         raise CollectionError(f"{where}: hasNextPage is true but endCursor is null")
     return cursor
+
+
+# --- optional fields: absent or null is None, a wrong type is still an error -------
+
+
+def optional_object(
+    obj: Mapping[str, Any] | None, key: str, where: str
+) -> Mapping[str, Any] | None:
+    """An object field that GitHub may omit or send as null (None when ``obj`` is None)."""
+    value = None if obj is None else obj.get(key)
+    return None if value is None else as_object(value, where, key)
+
+
+def optional_str(obj: Mapping[str, Any] | None, key: str, where: str) -> str | None:
+    """A string field GitHub may omit or send as null (optional or nullable in its
+    REST description): None then (also when ``obj`` itself is None)."""
+    value = None if obj is None else obj.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise wrong_shape(where, key, "a string or null", value)
+
+
+def optional_bool(obj: Mapping[str, Any] | None, key: str, where: str) -> bool | None:
+    """A boolean field that GitHub may omit or send as null."""
+    value = None if obj is None else obj.get(key)
+    if value is None or isinstance(value, bool):
+        return value
+    raise wrong_shape(where, key, "a boolean or null", value)
+
+
+def optional_number(obj: Mapping[str, Any] | None, key: str, where: str) -> float | None:
+    """A number field that GitHub may omit or send as null."""
+    value = None if obj is None else obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise wrong_shape(where, key, "a number or null", value)
+    return float(value)
+
+
+def optional_path(obj: Mapping[str, Any], path: str, where: str) -> Mapping[str, Any] | None:
+    """The object at a dotted ``path`` of nested optional objects, or None."""
+    node: Mapping[str, Any] | None = obj
+    for key in path.split("."):
+        node = optional_object(node, key, where)
+    return node

@@ -50,6 +50,29 @@ SETTING_KEYS = (
     "inactivity_threshold",
     "signed_commit_number",
 )
+# Settings that may be left out (their default applies).
+OPTIONAL_SETTING_KEYS = ("secret_scanning_generic_types",)
+
+# The generic (non-provider) secret scanning patterns, and the AI-detected
+# "password", as GitHub documents them under "Supported secret scanning
+# patterns" (docs.github.com/en/code-security/reference/secret-security/
+# supported-secret-scanning-patterns), taken 2026-12-03. GitHub lists their
+# alerts only when ``secret_type`` names them.
+DEFAULT_SECRET_SCANNING_GENERIC_TYPES = (
+    "ec_private_key",
+    "generic_private_key",
+    "http_basic_authentication_header",
+    "http_bearer_authentication_header",
+    "mongodb_connection_string",
+    "mysql_connection_url",
+    "openssh_private_key",
+    "pgp_private_key",
+    "postgres_connection_string",
+    "rsa_private_key",
+    "password",
+)
+MAX_GENERIC_TYPES = 100
+_SECRET_TYPE = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 ORG_LOGIN_PATTERN = _ORG_LOGIN
@@ -80,6 +103,7 @@ class RunConfig:
     inactivity_threshold: int
     signed_commit_number: int
     ignored_event_keys: tuple[str, ...] = ()
+    secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
     # Put before every key and local path the run writes or reads ("" = the root).
     output_prefix: str = ""
 
@@ -103,6 +127,7 @@ class FileConfig:
     secret_scanning_threshold: int
     inactivity_threshold: int
     signed_commit_number: int
+    secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
 
 
 # --------------------------------------------------------------------------- helpers
@@ -162,16 +187,24 @@ def _require_object(
     return value
 
 
-def _check_keys(obj: Mapping[str, Any], path: Path, prefix: str, expected: tuple[str, ...]) -> None:
-    """No unknown (misspelt) key, then every expected key present.
+def _check_keys(
+    obj: Mapping[str, Any],
+    path: Path,
+    prefix: str,
+    expected: tuple[str, ...],
+    optional: tuple[str, ...] = (),
+) -> None:
+    """No unknown (misspelt) key, then every expected key present (``optional`` may be
+    left out).
 
     Unknown keys are reported first: a misspelt key is also a missing one, and
     the misspelling is what the operator has to fix.
     """
+    known = expected + optional
     for key in obj:
-        if key not in expected:
-            missing = [k for k in expected if k not in obj]
-            raise _unknown_key_error(path, prefix, key, missing, expected)
+        if key not in known:
+            missing = [k for k in known if k not in obj]
+            raise _unknown_key_error(path, prefix, key, missing, known)
     for key in expected:
         if key not in obj:
             raise _file_error(
@@ -235,7 +268,7 @@ def parse_config_file(text: str, path: Path) -> FileConfig:
                 "Write true or false without quotes.",
             )
     settings = _require_object(top["settings"], path, "settings", SETTING_KEYS)
-    _check_keys(settings, path, "settings.", SETTING_KEYS)
+    _check_keys(settings, path, "settings.", SETTING_KEYS, OPTIONAL_SETTING_KEYS)
     return FileConfig(
         features=MappingProxyType({key: bool(features[key]) for key in FEATURE_KEYS}),
         thread_count=_bounded_int(
@@ -271,7 +304,38 @@ def parse_config_file(text: str, path: Path) -> FileConfig:
             MAX_SIGNED_COMMIT_NUMBER,
             fix_extra=" (latest commits checked on the default branch)",
         ),
+        secret_scanning_generic_types=_generic_types(
+            settings.get("secret_scanning_generic_types", DEFAULT_SECRET_SCANNING_GENERIC_TYPES),
+            path,
+        ),
     )
+
+
+def _generic_types(value: object, path: Path) -> tuple[str, ...]:
+    """A list of distinct secret type names (token names); [] asks for none."""
+    key = "settings.secret_scanning_generic_types"
+    fix = (
+        f"Give a list of at most {MAX_GENERIC_TYPES} secret type names such as "
+        '"rsa_private_key" (GitHub\'s token names), [] for none, or leave the key out '
+        "for GitHub's documented generic patterns."
+    )
+    if isinstance(value, tuple):
+        value = list(value)
+    if not isinstance(value, list):
+        raise _file_error(path, key, f"must be a list, got {_type_name(value)}", fix)
+    if len(value) > MAX_GENERIC_TYPES:
+        raise _file_error(path, key, f"has {len(value)} entries", fix)
+    seen: list[str] = []
+    for index, item in enumerate(value):
+        where = f"{key}[{index}]"
+        if not isinstance(item, str) or not _SECRET_TYPE.match(item):
+            raise _file_error(
+                path, where, f"is not a secret type name: {_type_name(item)} {_shown(item)}", fix
+            )
+        if item in seen:
+            raise _file_error(path, where, f"repeats {item!r}", "List each secret type once.")
+        seen.append(item)
+    return tuple(seen)
 
 
 def _thresholds(value: object, path: Path) -> Mapping[str, int]:
@@ -610,6 +674,7 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         thread_count=thread_count,
         dependabot_thresholds=file_config.dependabot_thresholds,
         secret_scanning_threshold=file_config.secret_scanning_threshold,
+        secret_scanning_generic_types=file_config.secret_scanning_generic_types,
         inactivity_threshold=file_config.inactivity_threshold,
         signed_commit_number=file_config.signed_commit_number,
         ignored_event_keys=overrides.ignored_keys,

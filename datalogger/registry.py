@@ -19,7 +19,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from collectors import CollectionResult
-from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError
 from collectors.facts import MEMBERS, PeopleFacts
 from collectors.inventory import RepoListing
@@ -31,11 +30,11 @@ from collectors.repositories import (
     Unreadable,
     collect_repository_facts,
 )
-from collectors.secret_scanning import collect_secret_scanning
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from datalogger.records import repository_records
 from github_client import GitHubError
 from policy import permissions
-from policy.checks import needs_members, older_than
+from policy.checks import needs_members
 from policy.permissions import Needs
 
 if TYPE_CHECKING:
@@ -162,7 +161,7 @@ def _repositories(run: CollectionInput) -> CollectionResult:
 def collect_dependabot_alerts(run: CollectionInput) -> CollectionResult:
     config = run.config
     return collect_dependabot(
-        run.client, config.org, run.inventory, config.dependabot_thresholds, older_than(run.now)
+        run.client, config.org, run.inventory, config.dependabot_thresholds, run.now
     )
 
 
@@ -173,7 +172,8 @@ def collect_secret_scanning_alerts(run: CollectionInput) -> CollectionResult:
         config.org,
         run.inventory,
         config.secret_scanning_threshold,
-        older_than(run.now),
+        config.secret_scanning_generic_types,
+        run.now,
     )
 
 

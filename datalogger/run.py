@@ -112,6 +112,7 @@ def start_logging(config: RunConfig, services: Services) -> None:
             "destination": destination,
             "dependabot_thresholds": dict(config.dependabot_thresholds),
             "secret_scanning_threshold": config.secret_scanning_threshold,
+            "secret_scanning_generic_types": list(config.secret_scanning_generic_types),
             "inactivity_threshold": config.inactivity_threshold,
             "signed_commit_number": config.signed_commit_number,
         },

@@ -12,9 +12,9 @@ record's ``checklist`` (an unknown check stays ``True``: fail-closed) and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Final
 
 from collectors.codeowners import is_team_owner, team_slug
@@ -58,7 +58,6 @@ PUBLIC: Final = "PUBLIC"
 _NAMING_CONVENTION: Final = re.compile(r"[a-z0-9_-]+")
 _LICENSE_STEMS: Final = ("license", "licence", "copying")
 _DELETED_ACCOUNT_LOGIN: Final = "ghost"
-_ONE_DAY: Final = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -93,21 +92,6 @@ def years_before(now: datetime, years: int) -> datetime:
         return now.replace(year=now.year - years)
     except ValueError:
         return now.replace(year=now.year - years, day=28)
-
-
-def age_in_days(created_at: str, now: datetime) -> int:
-    """Whole days since ``created_at``: floor((now - created_at) / 24 h)."""
-    return (now - parse_github_time(created_at)) // _ONE_DAY
-
-
-def is_older_than(created_at: str, threshold_days: int, now: datetime) -> bool:
-    """Whether an alert's whole-day age is strictly greater than ``threshold_days``."""
-    return age_in_days(created_at, now) > threshold_days
-
-
-def older_than(now: datetime) -> Callable[[str, int], bool]:
-    """The alert age rule at ``now``, for the alert collectors."""
-    return lambda created_at, threshold_days: is_older_than(created_at, threshold_days, now)
 
 
 def _missing(facts: RepoFacts, *names: str) -> Unknown | None:

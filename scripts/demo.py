@@ -143,7 +143,11 @@ def _dependabot_line(alerts: Sequence[Mapping[str, Any]]) -> str:
 
 def _secret_scanning_line(alerts: Sequence[Mapping[str, Any]]) -> str:
     repositories = sorted({alert["repository"] for alert in alerts})
-    return f"{_in_repositories(alerts)} ({', '.join(repositories) or 'none'})"
+    live = sum(1 for alert in alerts if alert.get("validity") == "active")
+    return (
+        f"{_in_repositories(alerts)} ({', '.join(repositories) or 'none'}); "
+        f"{live} still live (validity active)"
+    )
 
 
 def _critical_repositories(alerts: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
 import pytest
 
-from collectors.alerts import iter_alerts
-from collectors.dependabot import collect_dependabot
-from collectors.errors import CollectionError, FeatureUnavailableError
+from collectors.alerts import DEPENDABOT, list_chains
+from collectors.errors import CollectionError, FeatureUnavailableError, UnexpectedAnswerError
 from collectors.inventory import RepoListing, list_repositories
-from collectors.secret_scanning import collect_secret_scanning
-from policy.checks import older_than
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
+from tests.contract import output_schema_path
 from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github.faults import HOSTILE_LEAK_SECRET
 from tests.fake_github.model import DependabotAlert, Repository, SecretScanningAlert
+from tests.fake_github.sparse import NULL, OMIT
 from tests.fixtures.clients import canonical, connected_client, run_clock
 from tests.fixtures.org60 import (
     CANARY_SECRET,
     DEPENDABOT_THRESHOLDS,
     EXPECTED_DEPENDABOT,
     EXPECTED_SECRET_SCANNING,
+    EXPECTED_SECRET_SCANNING_DEFAULT,
+    GENERIC_TYPES,
     NOW,
     ORG,
     SECRET_SCANNING_THRESHOLD,
@@ -37,11 +42,9 @@ def run_alerts(fake: FakeGitHub) -> tuple[list[dict[str, Any]], list[dict[str, A
     client = connected_client(fake, fake.clock)
     try:
         inventory = list_repositories(client, ORG)
-        dependabot = collect_dependabot(
-            client, ORG, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW)
-        )
+        dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
         secrets = collect_secret_scanning(
-            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW)
+            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
         )
     finally:
         client.close()
@@ -93,28 +96,13 @@ def test_alert_datasets_are_exactly_the_expected_ones(fake_github: Factory) -> N
     dependabot, secrets = run_alerts(fake)
     assert dependabot == EXPECTED_DEPENDABOT
     assert secrets == EXPECTED_SECRET_SCANNING
-    assert list(dependabot[0]) == [
-        "repository",
-        "repository_url",
-        "created_at",
-        "severity",
-        "alert_url",
-        "repository_visibility",
-        "repository_archived",
-    ]
+    for name, records in (("dependabot", dependabot), ("secret_scanning", secrets)):
+        schema = json.loads(output_schema_path(f"{name}.schema.json").read_text("utf-8"))
+        jsonschema.Draft202012Validator(schema).validate(records)
+        assert all(list(record) == schema["items"]["required"] for record in records)
     secret_paths = [e.path for e in fake.stats.log if e.route == "secret_scanning_alerts"]
     assert secret_paths and all("hide_secret=true" in path for path in secret_paths)
     assert all("state=open" in path for path in secret_paths)
-
-
-def test_no_secret_reaches_the_records_even_when_github_sends_it(fake_github: Factory) -> None:
-    fake = fake_github(build_org60(), clock=run_clock())
-    client = connected_client(fake, fake.clock)
-    sent = client.get(f"/orgs/{ORG}/secret-scanning/alerts", {"state": "open"})
-    assert any(alert.get("secret") == CANARY_SECRET for alert in sent.data)  # the fake sends it
-    _, secrets = run_alerts(fake)
-    assert CANARY_SECRET.encode() not in canonical(secrets)
-    assert all("secret" not in record for record in secrets)
 
 
 def test_alert_paging_reads_every_cursor_page(fake_github: Factory) -> None:
@@ -165,10 +153,10 @@ def test_feature_off_is_a_failure_not_an_empty_list(
     inventory = list_repositories(client, ORG)
     with pytest.raises(FeatureUnavailableError) as caught:
         if collect == "dependabot":
-            collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
+            collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
         else:
             collect_secret_scanning(
-                client, ORG, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW)
+                client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
             )
     message = str(caught.value)
     assert "HTTP 403" in message and feature in message and "permission" in message
@@ -184,7 +172,7 @@ def test_alert_endpoint_forbidden_or_missing_names_the_endpoint(
     )
     client = connected_client(fake, fake.clock)
     with pytest.raises(CollectionError, match=f"dependabot/alerts answered HTTP {status}"):
-        collect_dependabot(client, ORG, [], DEPENDABOT_THRESHOLDS, older_than(NOW))
+        collect_dependabot(client, ORG, [], DEPENDABOT_THRESHOLDS, NOW)
 
 
 def test_alert_for_a_repository_missing_from_the_inventory_names_it(
@@ -198,7 +186,9 @@ def test_alert_for_a_repository_missing_from_the_inventory_names_it(
     client = connected_client(fake, fake.clock)
     inventory = list_repositories(client, ORG)
     with pytest.raises(CollectionError, match=f"{ORG}/vanished-repo") as caught:
-        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW))
+        collect_secret_scanning(
+            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
+        )
     assert CANARY_SECRET not in str(caught.value)
     assert fake.stats.log[-1].path == f"/repos/{ORG}/vanished-repo"  # one targeted lookup
 
@@ -215,7 +205,7 @@ def test_alert_for_a_repository_created_during_the_run_is_looked_up_once(
     org.dependabot_alerts += [
         DependabotAlert(n, "born-mid-run", "low", "2025-01-01T00:00:00Z") for n in (1, 2)
     ]
-    result = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
+    result = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW)
     born = [r for r in result.records if r["repository"] == "born-mid-run"]
     assert [(r["repository_visibility"], r["repository_archived"]) for r in born] == [
         ("INTERNAL", False),
@@ -249,12 +239,203 @@ def test_alerts_stop_being_read_when_the_reader_stops(fake_github: Factory) -> N
     ]
     fake = fake_github(org, clock=run_clock())
     client = connected_client(fake, fake.clock)
-    path = "/orgs/" + ORG + "/dependabot/alerts"
-    alerts = iter_alerts(client, path, {"state": "open", "per_page": 100}, "Dependabot", "read")
+    alerts = list_chains(client, DEPENDABOT, ORG, [{}])
     first = next(alerts)
-    assert first["number"] >= 1
+    assert first.number >= 1
     alerts.close()  # joins the stream threads
-    pages = fake.stats.routes().count("dependabot_alerts")
     # Never all 20 pages: the hand-over holds 8 pages, each stream one more in hand.
-    assert pages < 20
+    assert fake.stats.routes().count("dependabot_alerts") < 20
     assert fake.stats.in_flight == 0
+
+
+def secret_requests(fake: FakeGitHub) -> list[dict[str, list[str]]]:
+    """The query of every secret scanning request, in order."""
+    return [
+        parse_qs(urlsplit(e.path).query, keep_blank_values=True)
+        for e in fake.stats.log
+        if e.route == "secret_scanning_alerts"
+    ]
+
+
+def collect_secrets(fake: FakeGitHub, generic_types: tuple[str, ...]) -> list[dict[str, Any]]:
+    client = connected_client(fake, fake.clock)
+    try:
+        inventory = list_repositories(client, ORG)
+        result = collect_secret_scanning(
+            client, ORG, inventory, SECRET_SCANNING_THRESHOLD, generic_types, NOW
+        )
+    finally:
+        client.close()
+    return result.records
+
+
+@pytest.mark.parametrize("adds_to_defaults", [False, True])
+def test_generic_pattern_alerts_appear_once_each(
+    fake_github: Factory, adds_to_defaults: bool
+) -> None:
+    """However GitHub reads secret_type (only the named types, or the defaults too)."""
+    org = build_org60()
+    org.secret_type_adds_to_defaults = adds_to_defaults
+    fake = fake_github(org, clock=run_clock())
+    records = collect_secrets(fake, GENERIC_TYPES)
+    assert records == EXPECTED_SECRET_SCANNING
+    urls = [record["alert_url"] for record in records]
+    assert len(urls) == len(set(urls))
+    generic = {r["secret_type"] for r in records if r["provider"] is None}
+    assert generic == {
+        "rsa_private_key",
+        "postgres_connection_string",
+        "http_basic_authentication_header",
+    }
+    queries = secret_requests(fake)
+    assert [q.get("secret_type") for q in queries] == [None, [",".join(GENERIC_TYPES)]]
+
+
+def test_no_generic_types_lists_no_generic_alerts(fake_github: Factory) -> None:
+    fake = fake_github(build_org60(), clock=run_clock())
+    records = collect_secrets(fake, ())
+    assert records == EXPECTED_SECRET_SCANNING_DEFAULT
+    assert all(record["provider"] is not None for record in records)
+    assert all("secret_type" not in query for query in secret_requests(fake))
+
+
+def test_secret_scanning_pages_by_cursor_from_the_first_request(fake_github: Factory) -> None:
+    org = build_org60()
+    org.secret_scanning_alerts = [
+        SecretScanningAlert(n, "public-compliant", "2025-01-01T00:00:00Z", CANARY_SECRET)
+        for n in range(1, 251)
+    ] + [
+        SecretScanningAlert(
+            n, "internal-compliant", "2025-01-01T00:00:00Z", secret_type="openssh_private_key"
+        )
+        for n in range(1, 131)
+    ]
+    fake = fake_github(org, clock=run_clock())
+    records = collect_secrets(fake, GENERIC_TYPES)
+    assert len(records) == 380
+    queries = secret_requests(fake)
+    # 250 default alerts and 130 generic ones, each chain read from both ends; all
+    # share one creation time, so the ends may each read a chain whole.
+    assert 3 + 2 <= len(queries) <= 2 * (3 + 2)
+    firsts = [q for q in queries if q["after"] == [""]]
+    assert len(firsts) == 4  # each end of each chain starts with an empty after=
+    assert all("page" not in q and q["hide_secret"] == ["true"] for q in queries)
+    assert all(q["after"][0] for q in queries if q not in firsts)  # then real cursors
+
+
+@pytest.mark.parametrize(
+    ("dependabot_open", "default_open", "generic_open"),
+    [(1000, 1000, 150), (99, 100, 1), (250, 0, 0)],
+)
+def test_requests_per_open_alert(
+    fake_github: Factory,
+    record_property: Callable[[str, object], None],
+    dependabot_open: int,
+    default_open: int,
+    generic_open: int,
+) -> None:
+    """One request per 100 open alerts per listing, plus one chain for generic patterns;
+    Dependabot's chains by severity cost a request each even when empty, and a chain read
+    from both ends a page more where the ends meet."""
+    org = build_org60()
+    names = [r.name for r in org.repositories]
+
+    def created(n: int) -> str:  # distinct times, so that both ends can meet
+        return f"2025-01-{1 + n // 1440 % 28:02d}T{n // 60 % 24:02d}:{n % 60:02d}:00Z"
+
+    org.dependabot_alerts = [
+        DependabotAlert(n, names[n % len(names)], "low", created(n))
+        for n in range(1, dependabot_open + 1)
+    ]
+    org.secret_scanning_alerts = [
+        SecretScanningAlert(n, names[n % len(names)], created(n))
+        for n in range(1, default_open + 1)
+    ] + [
+        SecretScanningAlert(n, names[n % len(names)], created(n), secret_type="password")
+        for n in range(default_open + 1, default_open + generic_open + 1)
+    ]
+    fake = fake_github(org, clock=run_clock())
+    dependabot, secrets = run_alerts(fake)
+    assert (len(dependabot), len(secrets)) == (dependabot_open, default_open + generic_open)
+    by_route = fake.stats.by_route
+    pages = lambda n: max(-(-n // 100), 1)  # noqa: E731 - ceil, at least the one request
+    met = lambda n: 2 if n > 100 else 0  # noqa: E731 - pages where two ends meet, at most
+    assert pages(dependabot_open) + 3 <= by_route["dependabot_alerts"]
+    assert by_route["dependabot_alerts"] <= pages(dependabot_open) + 3 + met(dependabot_open)
+    secret_pages = pages(default_open) + pages(generic_open)
+    assert secret_pages <= by_route["secret_scanning_alerts"]
+    assert by_route["secret_scanning_alerts"] <= secret_pages + met(default_open) + met(
+        generic_open
+    )
+    assert by_route.get("repository", 0) == 0  # every repository came from the inventory
+    record_property(
+        "alert_requests",
+        {
+            "dependabot": by_route["dependabot_alerts"],
+            "secrets": by_route["secret_scanning_alerts"],
+        },
+    )
+
+
+def test_no_secret_reaches_records_even_when_github_ignores_hide_secret(
+    fake_github: Factory,
+) -> None:
+    fake = fake_github(
+        build_org60(),
+        Faults(hostile={"secret_scanning_alerts": HOSTILE_LEAK_SECRET}),
+        clock=run_clock(),
+    )
+    client = connected_client(fake, fake.clock)
+    sent = client.get(f"/orgs/{ORG}/secret-scanning/alerts", {"state": "open", "hide_secret": True})
+    assert any(alert.get("secret") == CANARY_SECRET for alert in sent.data)  # sent anyway
+    _, secrets = run_alerts(fake)
+    assert secrets == EXPECTED_SECRET_SCANNING
+    assert CANARY_SECRET.encode() not in canonical(secrets)
+
+
+def full_inventory(fake_github: Factory) -> list[RepoListing]:
+    """acme60's repositories as a full (not sparse) listing shows them."""
+    fake = fake_github(build_org60(), clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    try:
+        return list_repositories(client, ORG)
+    finally:
+        client.close()
+
+
+def test_sparse_nullable_answers_give_nulls_not_errors(fake_github: Factory) -> None:
+    """Every nullable field null (GitHub's least, field by field): records still written."""
+    inventory = full_inventory(fake_github)
+    fake = fake_github(build_org60(), sparse=NULL, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW).records
+    secrets = collect_secret_scanning(
+        client, ORG, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW
+    ).records
+    assert [r["alert_url"] for r in dependabot] == [r["alert_url"] for r in EXPECTED_DEPENDABOT]
+    assert [r["alert_url"] for r in secrets] == [r["alert_url"] for r in EXPECTED_SECRET_SCANNING]
+    nulled = ("cve_id", "scope", "patched_version", "epss_percentage")
+    assert all(record[field] is None for record in dependabot for field in nulled)
+    no_package = [r["alert_url"] for r in dependabot if r["package_name"] is None]
+    assert no_package == [EXPECTED_DEPENDABOT[0]["alert_url"]]  # left out; never nulled
+    nulled = ("provider", "publicly_leaked", "multi_repo", "push_protection_bypassed")
+    assert all(record[field] is None for record in secrets for field in nulled)
+    for name, records in (("dependabot", dependabot), ("secret_scanning", secrets)):
+        schema = json.loads(output_schema_path(f"{name}.schema.json").read_text("utf-8"))
+        jsonschema.Draft202012Validator(schema).validate(records)
+
+
+def test_sparse_omitting_answers_fail_closed_only_without_an_alert_url(
+    fake_github: Factory,
+) -> None:
+    """Every optional field left out: Dependabot records lose their package, and a secret
+    scanning alert (every field optional in the description) cannot even be named."""
+    inventory = full_inventory(fake_github)
+    fake = fake_github(build_org60(), sparse=OMIT, clock=run_clock())
+    client = connected_client(fake, fake.clock)
+    dependabot = collect_dependabot(client, ORG, inventory, DEPENDABOT_THRESHOLDS, NOW).records
+    assert [r["alert_url"] for r in dependabot] == [r["alert_url"] for r in EXPECTED_DEPENDABOT]
+    assert {r["package_name"] for r in dependabot} == {None}
+    with pytest.raises(UnexpectedAnswerError, match="'html_url'") as caught:
+        collect_secret_scanning(client, ORG, inventory, SECRET_SCANNING_THRESHOLD, (), NOW)
+    assert CANARY_SECRET not in str(caught.value)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from collectors import CollectionResult
-from collectors.dependabot import collect_dependabot
 from collectors.errors import CollectionError
 from collectors.inventory import list_repositories
 from collectors.queries import repository_facts_query
@@ -25,16 +24,16 @@ from collectors.repositories import (
     apply_rule,
     branches_needing_rules,
 )
-from collectors.secret_scanning import collect_secret_scanning
+from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from datalogger.registry import collect_repositories
 from github_client import GitHubError, ResponseFormatError
-from policy.checks import older_than
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.model import Branch, Organization, PullRequest, Repository
 from tests.fake_github.samples import generated_org
 from tests.fixtures.clients import canonical, connected_client, run_clock
 from tests.fixtures.org60 import (
     DEPENDABOT_THRESHOLDS,
+    GENERIC_TYPES,
     INACTIVITY_YEARS,
     NOW,
     ORG,
@@ -235,8 +234,8 @@ def run_everything(fake: FakeGitHub, settings: RepositorySettings) -> dict[str, 
     org = fake.org.login
     inventory = list_repositories(client, org)
     repositories = collect_repositories(client, org, inventory, settings, NOW)
-    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, older_than(NOW))
-    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, older_than(NOW))
+    collect_dependabot(client, org, inventory, DEPENDABOT_THRESHOLDS, NOW)
+    collect_secret_scanning(client, org, inventory, SECRET_SCANNING_THRESHOLD, GENERIC_TYPES, NOW)
     client.close()
     return {"active": len(repositories.records), "stats": client.stats()}
 
@@ -275,9 +274,10 @@ def test_request_budget_on_a_500_repository_org(
     assert breakdown["org_repos"] == 5
     # Alerts: 250 Dependabot in one chain per severity (4, at least one page each;
     # a chain of more than a page is read from both ends, which may cost one page
-    # more where they meet) + 125 secret scanning (2 pages, + 1 where they meet).
+    # more where they meet) + 125 secret scanning (2 pages, + 1 where they meet,
+    # plus 1 for the generic patterns' chain).
     assert breakdown["dependabot_alerts"] <= 3 + 4 + 2
-    assert breakdown["secret_scanning_alerts"] <= 2 + 1
+    assert breakdown["secret_scanning_alerts"] <= 2 + 1 + 1
     without_alert_chains = total - breakdown["dependabot_alerts"] + 3
     assert without_alert_chains / active <= 0.1, breakdown
 

@@ -9,14 +9,12 @@ from typing import Any
 
 import pytest
 
-from collectors.alerts import RepositoryIndex
 from collectors.batching import (
     BatchTooHeavyError,
     is_timeout_error,
     not_found_aliases,
     with_halving,
 )
-from collectors.dependabot import dependabot_record
 from collectors.errors import CollectionError, RepositoryUnreadableError, UnexpectedAnswerError
 from collectors.facts import PullRequestAuthor, TreeEntry
 from collectors.inventory import RepoListing, listing_from_rest
@@ -26,9 +24,6 @@ from collectors.repositories import (
     branches_needing_rules,
     draft_from_answer,
 )
-from collectors.secret_scanning import secret_scanning_record
-from policy.checks import older_than
-from tests.fixtures.org60 import NOW
 
 LISTING = RepoListing(
     name="svc",
@@ -323,63 +318,3 @@ def test_halving_down_to_one_names_the_item() -> None:
 
     with pytest.raises(RepositoryUnreadableError, match=r"repo a: .*HTTP 502"):
         with_halving(["a", "b"], run, lambda item: f"repo {item}")
-
-
-INDEX = RepositoryIndex(None, "acme", [LISTING])  # type: ignore[arg-type]  # never looks up
-
-ALERT: dict[str, Any] = {
-    "number": 3,
-    "state": "open",
-    "created_at": "2026-01-01T00:00:00Z",
-    "html_url": "https://github.com/acme/svc/security/dependabot/3",
-    "security_advisory": {"severity": "high"},
-    "repository": {"name": "svc", "html_url": "https://github.com/acme/svc"},
-}
-
-
-def test_an_alert_record_has_the_schema_fields_only() -> None:
-    record = dependabot_record({**ALERT, "extra": 1}, INDEX, {"high": 15}, older_than(NOW), "GET x")
-    assert record == {
-        "repository": "svc",
-        "repository_url": "https://github.com/acme/svc",
-        "created_at": "2026-01-01T00:00:00Z",
-        "severity": "high",
-        "alert_url": "https://github.com/acme/svc/security/dependabot/3",
-        "repository_visibility": "PUBLIC",
-        "repository_archived": False,
-    }
-    assert (
-        dependabot_record(
-            {**ALERT, "state": "fixed"}, INDEX, {"high": 15}, older_than(NOW), "GET x"
-        )
-        is None
-    )
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"security_advisory": None}, "security_advisory"),
-        ({"security_advisory": {"severity": "unknown"}}, "'unknown' has no threshold"),
-        ({"repository": {"name": "svc"}}, "html_url"),
-        ({"created_at": 5}, "created_at"),
-    ],
-)
-def test_a_wrong_alert_names_the_alert(change: dict[str, Any], message: str) -> None:
-    with pytest.raises(UnexpectedAnswerError) as caught:
-        dependabot_record({**ALERT, **change}, INDEX, {"high": 15}, older_than(NOW), "GET x")
-    assert message in str(caught.value) and "dependabot/3" in str(caught.value)
-
-
-def test_a_secret_alert_record_never_copies_the_secret() -> None:
-    alert = {**ALERT, "secret": "ghp_leak", "secret_type": "github_personal_access_token"}
-    record = secret_scanning_record(alert, INDEX, 5, older_than(NOW), "GET x")
-    assert record is not None and "ghp_leak" not in repr(record)
-    assert list(record) == [
-        "repository",
-        "repository_url",
-        "creation_date",
-        "alert_url",
-        "repository_visibility",
-        "repository_archived",
-    ]

@@ -20,11 +20,13 @@ import pytest
 
 from datalogger.config import (
     DEFAULT_CONFIG_PATH,
+    DEFAULT_SECRET_SCANNING_GENERIC_TYPES,
     RunConfig,
     load_config,
     parse_config_file,
 )
 from datalogger.errors import ConfigError
+from tests.fake_github.model import GENERIC_SECRET_TYPES
 
 SHIPPED_CONFIG: dict[str, Any] = json.loads(DEFAULT_CONFIG_PATH.read_text(encoding="utf-8"))
 
@@ -125,6 +127,12 @@ FILE_CASES += [
     ("signed-101", set_key("settings.signed_commit_number", 101), ("settings.signed_commit_number", "got 101")),
     ("signed-string", set_key("settings.signed_commit_number", "15"), ("settings.signed_commit_number", "a string")),
     ("signed-bool", set_key("settings.signed_commit_number", True), ("settings.signed_commit_number", "a boolean")),
+    ("generic-types-string", set_key("settings.secret_scanning_generic_types", "password"), ("settings.secret_scanning_generic_types", "must be a list", "a string")),
+    ("generic-types-number", set_key("settings.secret_scanning_generic_types", [1]), ("settings.secret_scanning_generic_types[0]", "an integer")),
+    ("generic-types-blank", set_key("settings.secret_scanning_generic_types", ["password", ""]), ("settings.secret_scanning_generic_types[1]", "not a secret type name")),
+    ("generic-types-comma", set_key("settings.secret_scanning_generic_types", ["a,b"]), ("settings.secret_scanning_generic_types[0]", "not a secret type name")),
+    ("generic-types-repeated", set_key("settings.secret_scanning_generic_types", ["password", "password"]), ("settings.secret_scanning_generic_types[1]", "repeats 'password'")),
+    ("generic-types-too-many", set_key("settings.secret_scanning_generic_types", [f"t{i}" for i in range(101)]), ("settings.secret_scanning_generic_types", "101 entries")),
     ("all-collections-off", lambda d: d["features"].update(repository_collection=False, dependabot_collection=False, secret_scanning_collection=False), ("every collection is disabled",)),
 ]  # fmt: skip
 
@@ -435,6 +443,33 @@ def test_parse_config_file_accepts_zero_thresholds(tmp_path: Path) -> None:
     parsed = parse_config_file(json.dumps(document), tmp_path / "c.json")
     assert parsed.dependabot_thresholds["critical"] == 0
     assert parsed.secret_scanning_threshold == 0
+
+
+def test_generic_types_default_to_the_documented_patterns(tmp_path: Path) -> None:
+    document = copy.deepcopy(SHIPPED_CONFIG)
+    shipped = document["settings"].pop("secret_scanning_generic_types")
+    parsed = parse_config_file(json.dumps(document), tmp_path / "c.json")
+    assert parsed.secret_scanning_generic_types == DEFAULT_SECRET_SCANNING_GENERIC_TYPES
+    assert tuple(shipped) == DEFAULT_SECRET_SCANNING_GENERIC_TYPES  # config.json ships them
+    # The fake GitHub's own list of types it hides unless named, written separately.
+    assert set(DEFAULT_SECRET_SCANNING_GENERIC_TYPES) == GENERIC_SECRET_TYPES
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ([], ()),
+        (["rsa_private_key"], ("rsa_private_key",)),
+        (["password", "custom.pattern-1"], ("password", "custom.pattern-1")),
+    ],
+)
+def test_generic_types_as_configured(
+    tmp_path: Path, value: list[str], expected: tuple[str, ...]
+) -> None:
+    document = copy.deepcopy(SHIPPED_CONFIG)
+    document["settings"]["secret_scanning_generic_types"] = value
+    parsed = parse_config_file(json.dumps(document), tmp_path / "c.json")
+    assert parsed.secret_scanning_generic_types == expected
 
 
 def test_every_config_key_has_a_missing_case() -> None:

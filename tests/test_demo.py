@@ -46,7 +46,12 @@ def repo(name: str, *failing: str) -> dict[str, Any]:
     }
 
 
-def alert(repository: str, severity: str | None = None, archived: bool = False) -> dict[str, Any]:
+def alert(
+    repository: str,
+    severity: str | None = None,
+    archived: bool = False,
+    validity: str | None = None,
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "repository": repository,
         "repository_url": f"https://github.com/acme/{repository}",
@@ -56,6 +61,8 @@ def alert(repository: str, severity: str | None = None, archived: bool = False) 
     }
     if severity:
         record["severity"] = severity
+    if validity:
+        record["validity"] = validity
     return record
 
 
@@ -109,7 +116,7 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
             alert("web", "low"),
             alert("old", "critical", archived=True),
         ],
-        secret_scanning=[alert("web"), alert("old", archived=True)],
+        secret_scanning=[alert("web"), alert("old", archived=True, validity="active")],
     )
 
     text = demo.summarise(output, repositories_in_org=6)
@@ -136,7 +143,7 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
     )
     assert (
         "Secret scanning alerts past threshold: 2 in 2 repositories, 1 of the 2 in archived ones "
-        "(old, web)\n" in text
+        "(old, web); 1 still live (validity active)\n" in text
     )
     assert "42 REST, 7 GraphQL (19 points), 1 retries" in text
     assert "  repositories.json" in text

@@ -20,6 +20,7 @@ import urllib3
 
 from collectors.queries import repository_facts_query
 from github_client.clock import ManualClock
+from github_client.links import parse_link_header
 from tests.conftest import FakeGitHubFactory
 from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github import server as fake_server
@@ -364,7 +365,7 @@ def _many_alerts_org() -> Organization:
     ("path", "count"),
     [
         ("/orgs/acme/dependabot/alerts?state=open&per_page=100", 250),
-        ("/orgs/acme/secret-scanning/alerts?state=open&per_page=100&hide_secret=true", 205),
+        ("/orgs/acme/secret-scanning/alerts?state=open&per_page=100&hide_secret=true&after=", 205),
     ],
 )
 def test_alert_cursor_paging(fake_github: FakeGitHubFactory, path: str, count: int) -> None:
@@ -382,6 +383,91 @@ def test_alert_cursor_paging(fake_github: FakeGitHubFactory, path: str, count: i
         assert [v.message for v in fake.contract.take()] == [
             "dependabot/list-alerts-for-org takes no 'page' parameter"
         ]
+
+
+def test_secret_scanning_pages_by_number_unless_after_is_sent(
+    fake_github: FakeGitHubFactory,
+) -> None:
+    """GitHub's description: page numbers by default (with page=), cursors after after=."""
+    fake = fake_github(_many_alerts_org())
+    token = token_for(fake)
+    path = "/orgs/acme/secret-scanning/alerts?state=open&per_page=100&hide_secret=true"
+    first = call(fake, "GET", path, token)
+    links = parse_link_header(first.headers["link"])
+    assert links["next"].endswith("page=2") and links["last"].endswith("page=3")
+    alerts, pages = all_pages(fake, path, token)
+    assert pages == 3 and len({a["number"] for a in alerts}) == 205
+    third = call(fake, "GET", path + "&page=3", token).json()
+    assert [a["number"] for a in third] == [a["number"] for a in alerts[200:]]
+
+
+def _secret_types_org() -> Organization:
+    org = small_org()
+    org.secret_scanning_alerts = [
+        SecretScanningAlert(1, "api", "2026-02-01T00:00:00Z", secret_type="aws_access_key_id"),
+        SecretScanningAlert(2, "api", "2026-02-02T00:00:00Z", secret_type="rsa_private_key"),
+        SecretScanningAlert(3, "api", "2026-02-03T00:00:00Z", secret_type="password"),
+        SecretScanningAlert(4, "api", "2026-02-04T00:00:00Z", secret_type="slack_api_token"),
+    ]
+    return org
+
+
+@pytest.mark.parametrize(
+    ("query", "adds_to_defaults", "numbers"),
+    [
+        ("", False, [1, 4]),  # default (provider) patterns only
+        ("&secret_type=rsa_private_key,password", False, [2, 3]),
+        ("&secret_type=aws_access_key_id", False, [1]),
+        ("&secret_type=rsa_private_key", True, [1, 2, 4]),  # the other reading
+        ("&secret_type=", False, []),
+    ],
+)
+def test_secret_type_names_the_generic_patterns(
+    fake_github: FakeGitHubFactory, query: str, adds_to_defaults: bool, numbers: list[int]
+) -> None:
+    org = _secret_types_org()
+    org.secret_type_adds_to_defaults = adds_to_defaults
+    fake = fake_github(org)
+    token = token_for(fake)
+    answer = call(fake, "GET", "/orgs/acme/secret-scanning/alerts?state=open" + query, token)
+    assert sorted(a["number"] for a in answer.json()) == numbers
+
+
+def test_alert_fields_vary_and_may_be_absent(fake_github: FakeGitHubFactory) -> None:
+    org = small_org()
+    org.dependabot_alerts = [
+        DependabotAlert(
+            1,
+            "api",
+            "high",
+            "2026-01-01T00:00:00Z",
+            ecosystem="maven",
+            package="org.example:lib",
+            scope=None,
+            cvss_v4=9.1,
+            epss=0.2,
+            patched_version=None,
+            omit=("dependency.manifest_path", "security_advisory.cvss_severities.cvss_v3"),
+        )
+    ]
+    org.secret_scanning_alerts = [
+        SecretScanningAlert(
+            1, "api", "2026-01-01T00:00:00Z", secret_type="rsa_private_key", omit=("validity",)
+        )
+    ]
+    fake = fake_github(org)
+    token = token_for(fake)
+    (alert,) = call(fake, "GET", "/orgs/acme/dependabot/alerts", token).json()
+    assert alert["dependency"]["package"] == {"ecosystem": "maven", "name": "org.example:lib"}
+    assert alert["dependency"]["scope"] is None and "manifest_path" not in alert["dependency"]
+    assert alert["security_advisory"]["cvss_severities"]["cvss_v4"]["score"] == 9.1
+    assert "cvss_v3" not in alert["security_advisory"]["cvss_severities"]
+    assert alert["security_advisory"]["epss"]["percentage"] == 0.2
+    assert alert["security_vulnerability"]["first_patched_version"] is None
+    path = "/orgs/acme/secret-scanning/alerts?secret_type=rsa_private_key"
+    (secret,) = call(fake, "GET", path, token).json()
+    assert secret["provider"] is None and "validity" not in secret
+    assert secret["secret_type_display_name"] == "RSA Private Key"
 
 
 def test_alert_shapes_and_filters(fake: FakeGitHub, token: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -324,34 +324,6 @@ def test_empty_repository_row() -> None:
     assert not result["unsigned_commits"] and not result["unprotected_branches"]
     public = policy.checklist(dataclasses.replace(empty, visibility="PUBLIC"), PEOPLE, 1, NOW)
     assert public["license_missing"] and not public["pirr_missing"]
-
-
-@pytest.mark.parametrize(
-    ("created_at", "threshold", "expected"),
-    [
-        ("2026-11-25T12:00:00Z", 5, False),  # exactly 5 days: not greater
-        ("2026-11-25T12:00:01Z", 5, False),  # 4 days 23:59:59
-        ("2026-11-25T11:59:59Z", 5, False),  # 5 days 1 s: still 5 whole days
-        ("2026-11-24T12:00:00Z", 5, True),  # 6 days
-        ("2026-11-24T12:00:01Z", 5, False),  # 5 days 23:59:59
-        ("2026-11-30T13:00:00Z", 0, False),  # in the future
-        ("2026-11-29T12:00:00Z", 0, True),
-    ],
-)
-def test_alert_age_rule(created_at: str, threshold: int, expected: bool) -> None:
-    assert policy.is_older_than(created_at, threshold, NOW) is expected
-
-
-@given(
-    days=st.integers(min_value=0, max_value=5000),
-    seconds=st.integers(min_value=0, max_value=86399),
-    threshold=st.integers(min_value=0, max_value=400),
-)
-def test_whole_day_age_property(days: int, seconds: int, threshold: int) -> None:
-    created = NOW - timedelta(days=days, seconds=seconds)
-    stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert policy.age_in_days(stamp, NOW) == days
-    assert policy.is_older_than(stamp, threshold, NOW) is (days > threshold)
 
 
 _ALLOWED = "abcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -20,7 +20,9 @@ from datalogger.errors import RunFailed
 from github_client import ManualClock
 from github_client.errors import AppAuthError
 from tests.fake_github import FakeGitHub, Faults
+from tests.fake_github.faults import HOSTILE_LEAK_SECRET
 from tests.fake_github.samples import small_org
+from tests.fixtures.clients import connected_client
 from tests.runtime_support import (
     CANARY,
     RUN_START,
@@ -87,7 +89,19 @@ FAULTS = Faults(
     failing_routes={"dependabot_alerts": 502},  # retried, then a failed collection
     secondary_limits=1,
     retry_after="3",
+    hostile={"secret_scanning_alerts": HOSTILE_LEAK_SECRET},  # the secret despite hide_secret
 )
+
+
+def assert_fake_sends_the_secret(fake: FakeGitHub) -> None:
+    """The canary really reaches the logger: GitHub ignoring hide_secret=true."""
+    client = connected_client(fake, ManualClock(RUN_START.timestamp()))
+    try:
+        path = f"/orgs/{fake.org.login}/secret-scanning/alerts"
+        sent = client.get(path, {"state": "open", "hide_secret": True, "after": ""})
+    finally:
+        client.close()
+    assert sent.data and all(alert["secret"] == CANARY for alert in sent.data)
 
 
 def test_local_run_at_debug_leaks_nothing(
@@ -100,13 +114,14 @@ def test_local_run_at_debug_leaks_nothing(
     edit_config(env, "features", "show_log_locally", True)
     texts, result = run_and_collect_texts(env, {})
     assert isinstance(result, RunFailed)  # dependabot failed: error paths were exercised
-    assert result.summary["collections"]["secret_scanning"]["records"] == 1
+    assert result.summary["collections"]["secret_scanning"]["records"] == 2
     for name, data in dir_snapshot(Path(env["OUTPUT_DIR"])).items():
         texts[name] = data.decode("utf-8")
     assert "data_logger.log" in texts
     assert "secret_scanning.json" in texts
     assert any('"level":"DEBUG"' in line for line in texts["log stream"].splitlines())
     assert_nowhere(texts, forbidden_strings(fake.credentials_seen, app_private_key))
+    assert_fake_sends_the_secret(fake)
 
 
 def test_s3_run_with_key_from_env_text_leaks_nothing(

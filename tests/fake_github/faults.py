@@ -35,12 +35,15 @@ HOSTILE_TRUNCATED = "truncated"  # the real JSON cut in half (Content-Length mat
 HOSTILE_BAD_LINK = "bad_link"  # a malformed Link header on a paged answer
 HOSTILE_WRONG_SHAPE = "wrong_shape"  # valid JSON of the wrong shape (object for list, ...)
 HOSTILE_CUT = "cut"  # full Content-Length announced, half the body sent, connection closed
+# Secret scanning alerts carry the ``secret`` even when ``hide_secret=true`` was asked.
+HOSTILE_LEAK_SECRET = "leak_secret"
 HOSTILE_MODES = (
     HOSTILE_HTML,
     HOSTILE_TRUNCATED,
     HOSTILE_BAD_LINK,
     HOSTILE_WRONG_SHAPE,
     HOSTILE_CUT,
+    HOSTILE_LEAK_SECRET,
 )
 
 

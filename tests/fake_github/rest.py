@@ -142,6 +142,14 @@ def cursor_paged(request: FakeRequest, items: Sequence[Any]) -> FakeResponse:
     return FakeResponse(200, chunk, headers)
 
 
+PAGING_PARAMS = frozenset({"after", "before", "page", "per_page"})
+
+
+def listing_key(name: str, request: FakeRequest) -> tuple[str, ...]:
+    """What selects and orders a listing (every parameter but the paging ones)."""
+    return (name, *sorted(f"{k}={v}" for k, v in request.params.items() if k not in PAGING_PARAMS))
+
+
 def states_filter(request: FakeRequest, allowed: set[str]) -> set[str] | FakeResponse:
     """The ``state=`` values asked for (comma-separated), or a 422 answer."""
     raw = request.params.get("state", "")
@@ -152,6 +160,42 @@ def states_filter(request: FakeRequest, allowed: set[str]) -> set[str] | FakeRes
             422, f"Invalid value for 'state': {sorted(unknown)[0]!r} is not a valid state."
         )
     return states or set(allowed)
+
+
+_CVSS3_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"
+_CVSS4_VECTOR = "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N"
+
+
+def _cvss_severity(score: float | None, vector: str) -> dict[str, Any]:
+    """One ``cvss_severities`` entry; GitHub sends nulls inside when it has no score."""
+    if score is None:
+        return {"vector_string": None, "score": None}
+    return {"vector_string": vector, "score": score}
+
+
+def _without(data: dict[str, Any], omitted: Sequence[str]) -> dict[str, Any]:
+    """``data`` with the dotted paths in ``omitted`` left out (absent, not null)."""
+    for dotted in omitted:
+        *parents, last = dotted.split(".")
+        node: Any = data
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(last, None)
+    return data
+
+
+def secret_types_filter(
+    request: FakeRequest, alerts: Sequence[SecretScanningAlert], adds_to_defaults: bool
+) -> list[SecretScanningAlert]:
+    """GitHub's ``secret_type``: absent, every default (provider) pattern and no
+    generic one; present, the named types (plus the defaults when the model says
+    GitHub reads it that way)."""
+    raw = request.params.get("secret_type")
+    if raw is None:
+        return [a for a in alerts if not a.generic]
+    named = {part.strip() for part in raw.split(",") if part.strip()}
+    return [a for a in alerts if a.secret_type in named or (adds_to_defaults and not a.generic)]
 
 
 class RestApi:
@@ -168,6 +212,8 @@ class RestApi:
         self._index_key: tuple[int, int] = (0, -1)
         self._index: dict[str, Repository] = {}
         self._by_id: dict[str, Repository] = {}
+        # True: send each secret despite hide_secret=true (Faults.hostile "leak_secret").
+        self.leaks_secret: Callable[[], bool] = lambda: False
 
     # -- lookups -------------------------------------------------------
 
@@ -314,35 +360,52 @@ class RestApi:
 
     def dependabot_json(self, alert: DependabotAlert) -> dict[str, Any]:
         full = f"{self.org.login}/{alert.repository}"
-        package = {"ecosystem": "npm", "name": f"package-{alert.number}"}
-        ghsa = "GHSA-" + stable_sha(f"{full}#{alert.number}")[:14]
+        package = {"ecosystem": alert.ecosystem, "name": alert.package}
+        ghsa = alert.ghsa_id or "GHSA-" + "-".join(
+            stable_sha(f"{full}#{alert.number}")[i : i + 4] for i in (0, 4, 8)
+        )
+        patched = None if alert.patched_version is None else {"identifier": alert.patched_version}
         vulnerability = {
             "package": package,
             "severity": alert.severity,
-            "vulnerable_version_range": "< 1.0.1",
-            "first_patched_version": {"identifier": "1.0.1"},
+            "vulnerable_version_range": f"< {alert.patched_version or '999'}",
+            "first_patched_version": patched,
         }
-        return {
+        identifiers = [{"type": "GHSA", "value": ghsa}]
+        if alert.cve_id is not None:
+            identifiers.append({"type": "CVE", "value": alert.cve_id})
+        data = {
             "number": alert.number,
             "state": alert.state,
             "dependency": {
                 "package": package,
-                "manifest_path": "package-lock.json",
-                "scope": "runtime",
+                "manifest_path": alert.manifest_path,
+                "scope": alert.scope,
+                "relationship": "direct" if alert.scope == "runtime" else "transitive",
             },
             "security_advisory": {
                 "ghsa_id": ghsa,
-                "cve_id": None,
-                "summary": f"Vulnerability in {package['name']}",
-                "description": f"A vulnerability in {package['name']} before 1.0.1.",
+                "cve_id": alert.cve_id,
+                "summary": alert.summary,
+                "description": f"{alert.summary}. Upgrade to a patched version.",
                 "vulnerabilities": [vulnerability],
                 "severity": alert.severity,
-                "cvss": {"score": 0.0, "vector_string": None},
-                "cwes": [],
-                "identifiers": [{"type": "GHSA", "value": ghsa}],
+                "cvss": {
+                    "vector_string": _CVSS3_VECTOR if alert.cvss else None,
+                    "score": alert.cvss,
+                },
+                "cvss_severities": {
+                    "cvss_v3": _cvss_severity(alert.cvss_v3, _CVSS3_VECTOR),
+                    "cvss_v4": _cvss_severity(alert.cvss_v4, _CVSS4_VECTOR),
+                },
+                "epss": None
+                if alert.epss is None
+                else {"percentage": alert.epss, "percentile": min(alert.epss * 3, 1.0)},
+                "cwes": [{"cwe_id": "CWE-79", "name": "Cross-site Scripting"}],
+                "identifiers": identifiers,
                 "references": [{"url": f"{WEB}/advisories/{ghsa}"}],
-                "published_at": alert.created_at,
-                "updated_at": alert.created_at,
+                "published_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-02T00:00:00Z",
                 "withdrawn_at": None,
             },
             "security_vulnerability": vulnerability,
@@ -358,9 +421,11 @@ class RestApi:
             "auto_dismissed_at": None,
             "repository": self.alert_repo_json(alert.repository),
         }
+        return _without(data, alert.omit)
 
     def secret_scanning_json(self, alert: SecretScanningAlert, hide: bool) -> dict[str, Any]:
         full = f"{self.org.login}/{alert.repository}"
+        bypassed = alert.push_protection_bypassed is True
         data: dict[str, Any] = {
             "number": alert.number,
             "created_at": alert.created_at,
@@ -372,15 +437,30 @@ class RestApi:
             "resolution": None,
             "resolved_at": None,
             "resolved_by": None,
+            "resolution_comment": None,
             "secret_type": alert.secret_type,
-            "secret_type_display_name": alert.secret_type.replace("_", " ").title(),
-            "validity": "unknown",
-            "push_protection_bypassed": False,
+            "secret_type_display_name": alert.display_name,
+            "provider": alert.provider,
+            "provider_slug": None
+            if alert.provider is None
+            else alert.provider.lower().replace(" ", "_"),
+            "validity": alert.validity,
+            "publicly_leaked": alert.publicly_leaked,
+            "multi_repo": alert.multi_repo,
+            "is_base64_encoded": False,
+            "push_protection_bypassed": alert.push_protection_bypassed,
+            "push_protection_bypassed_by": self.user_json("alice") if bypassed else None,
+            "push_protection_bypassed_at": alert.created_at if bypassed else None,
+            "has_more_locations": False,
             "repository": self.alert_repo_json(alert.repository),
         }
         if not hide:
             data["secret"] = alert.secret
-        return data
+        # The description lets these be absent but not null: None leaves them out.
+        for key in ("validity", "secret_type_display_name"):
+            if data[key] is None:
+                del data[key]
+        return _without(data, alert.omit)
 
     # -- routes --------------------------------------------------------
 
@@ -462,16 +542,22 @@ class RestApi:
     def dependabot_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
         """``severity=`` (comma-separated) filters; ``sort=created`` only (default)."""
         severities = {s for s in request.params.get("severity", "").split(",") if s}
+        ecosystems = {e for e in request.params.get("ecosystem", "").split(",") if e}
+        scope = request.params.get("scope")
 
         def alerts() -> list[Any]:
             return [
-                a for a in self.org.dependabot_alerts if not severities or a.severity in severities
+                a
+                for a in self.org.dependabot_alerts
+                if (not severities or a.severity in severities)
+                and (not ecosystems or a.ecosystem in ecosystems)
+                and (scope is None or a.scope == scope)
             ]
 
         return self._alerts_page(
             request,
             org,
-            ("dependabot", ",".join(sorted(severities))),
+            ("dependabot",),
             alerts,
             disabled=None if self.org.dependabot_enabled else MSG_DEPENDABOT_OFF,
             allowed_states=DEPENDABOT_STATES,
@@ -479,15 +565,22 @@ class RestApi:
         )
 
     def secret_scanning_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
+        """Page numbers by default (``page=``); cursors once ``after=``/``before=`` is sent."""
         hide = request.params.get("hide_secret", "false").lower() == "true"
+        hide = hide and not self.leaks_secret()
+        alerts = secret_types_filter(
+            request, self.org.secret_scanning_alerts, self.org.secret_type_adds_to_defaults
+        )
+        by_cursor = "after" in request.params or "before" in request.params
         return self._alerts_page(
             request,
             org,
             ("secret_scanning",),
-            lambda: list(self.org.secret_scanning_alerts),
+            lambda: list(alerts),
             disabled=None if self.org.secret_scanning_enabled else MSG_SECRET_SCANNING_OFF,
             allowed_states=SECRET_SCANNING_STATES,
             shape=lambda alert: self.secret_scanning_json(alert, hide),
+            by_cursor=by_cursor,
         )
 
     def _alerts_page(
@@ -500,8 +593,9 @@ class RestApi:
         disabled: str | None,
         allowed_states: set[str],
         shape: Callable[[Any], dict[str, Any]],
+        by_cursor: bool = True,
     ) -> FakeResponse:
-        """One cursor page of an org's alerts in ``state=``; 403 ``disabled`` when it is set."""
+        """One page of an org's alerts in ``state=``; 403 ``disabled`` when it is set."""
         if not self.is_org(org):
             return not_found()
         if disabled is not None:
@@ -509,14 +603,16 @@ class RestApi:
         states = states_filter(request, allowed_states)
         if isinstance(states, FakeResponse):
             return states
-        direction = request.params.get("direction", "desc")
-        key = (*memo_key, ",".join(sorted(states)), direction)
         wanted = self._memoised(
-            key, lambda: self._sorted_alerts(request, [a for a in alerts() if a.state in states])
+            listing_key(memo_key[0], request),
+            lambda: self._sorted_alerts(request, [a for a in alerts() if a.state in states]),
         )
         if isinstance(wanted, FakeResponse):
             return wanted
-        page = cursor_paged(request, wanted)
+        if by_cursor:
+            page = cursor_paged(request, wanted)
+        else:
+            page = page_numbered(request, wanted, request.path)
         if page.status == 200:
             page.payload = [shape(a) for a in page.payload]
         return page

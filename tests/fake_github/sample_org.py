@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tests.fake_github.model import (
     Branch,
@@ -320,39 +321,141 @@ def _problem_repositories(ago: _Ago) -> list[Repository]:
 
 
 def _dependabot_alerts(ago: _Ago) -> list[DependabotAlert]:
-    # (repository, severity, age in days, state); thresholds in config.json are
-    # critical 5, high 15, medium 60, low 90 days.
-    rows = [
-        ("billing-api", "critical", 2, "open"),
-        ("billing-api", "critical", 12, "open"),
-        ("checkout-web", "high", 40, "open"),
-        ("checkout-web", "high", 5, "open"),
-        ("checkout-web", "medium", 75, "open"),
-        ("data-pipeline", "low", 200, "open"),
-        ("data-pipeline", "low", 30, "open"),
-        ("legacy-reports", "critical", 420, "open"),
-        ("legacy-reports", "high", 380, "open"),
-        ("mobile-app", "medium", 20, "open"),
-        ("mobile-app", "high", 90, "fixed"),
-        ("old-monolith", "critical", 700, "open"),
-        ("old-monolith", "medium", 640, "dismissed"),
-        ("payments-gateway", "critical", 6, "open"),
-        ("website", "low", 91, "open"),
+    # (repository, severity, age in days, state, advisory details); thresholds in
+    # config.json are critical 5, high 15, medium 60, low 90 days.
+    rows: list[tuple[str, str, int, str, dict[str, Any]]] = [
+        ("billing-api", "critical", 2, "open", _NPM_LODASH),
+        ("billing-api", "critical", 12, "open", _PIP_DJANGO),
+        ("checkout-web", "high", 40, "open", _NPM_AXIOS),
+        ("checkout-web", "high", 5, "open", _NPM_LODASH),
+        ("checkout-web", "medium", 75, "open", {**_NPM_AXIOS, "scope": "development"}),
+        ("data-pipeline", "low", 200, "open", {**_PIP_DJANGO, "omit": ("dependency.scope",)}),
+        ("data-pipeline", "low", 30, "open", _PIP_DJANGO),
+        ("legacy-reports", "critical", 420, "open", _MAVEN_LOG4J),
+        ("legacy-reports", "high", 380, "open", {**_MAVEN_LOG4J, "patched_version": None}),
+        ("mobile-app", "medium", 20, "open", _GO_NET),
+        ("mobile-app", "high", 90, "fixed", _GO_NET),
+        ("old-monolith", "critical", 700, "open", _NUGET_JSON),
+        ("old-monolith", "medium", 640, "dismissed", _NUGET_JSON),
+        ("payments-gateway", "critical", 6, "open", _RUBY_RAILS),
+        ("website", "low", 91, "open", {**_NPM_LODASH, "epss": None, "cvss_v4": None}),
     ]
     return [
-        DependabotAlert(number, repository, severity, ago(days), state)
-        for number, (repository, severity, days, state) in enumerate(rows, start=1)
+        DependabotAlert(number, repository, severity, ago(days), state, **details)
+        for number, (repository, severity, days, state, details) in enumerate(rows, start=1)
     ]
+
+
+# Realistic advisories (ecosystem, package, manifest, scope, CVE, CVSS v3/v4, EPSS, fix).
+_NPM_LODASH: dict[str, Any] = {
+    "ecosystem": "npm",
+    "package": "lodash",
+    "manifest_path": "package-lock.json",
+    "cve_id": "CVE-2021-23337",
+    "summary": "Command injection in lodash",
+    "cvss_v3": 7.2,
+    "cvss_v4": 8.6,
+    "cvss": 7.2,
+    "epss": 0.0123,
+    "patched_version": "4.17.21",
+}
+_NPM_AXIOS: dict[str, Any] = {
+    "ecosystem": "npm",
+    "package": "axios",
+    "manifest_path": "web/package-lock.json",
+    "cve_id": "CVE-2023-45857",
+    "summary": "Axios leaks the XSRF-TOKEN to any host",
+    "cvss_v3": 6.5,
+    "cvss": 6.5,
+    "epss": 0.0009,
+    "patched_version": "1.6.0",
+}
+_PIP_DJANGO: dict[str, Any] = {
+    "ecosystem": "pip",
+    "package": "django",
+    "manifest_path": "requirements.txt",
+    "cve_id": "CVE-2018-6188",
+    "summary": "Django exposes whether a user account is inactive",
+    "cvss_v3": 7.5,
+    "cvss_v4": 8.7,
+    "cvss": 7.5,
+    "epss": 0.00045,
+    "patched_version": "2.0.2",
+}
+_MAVEN_LOG4J: dict[str, Any] = {
+    "ecosystem": "maven",
+    "package": "org.apache.logging.log4j:log4j-core",
+    "manifest_path": "pom.xml",
+    "scope": None,
+    "cve_id": "CVE-2021-44228",
+    "summary": "Remote code injection in Log4j",
+    "cvss_v3": 10.0,
+    "cvss": 10.0,
+    "epss": 0.97,
+    "patched_version": "2.15.0",
+}
+_GO_NET: dict[str, Any] = {
+    "ecosystem": "go",
+    "package": "golang.org/x/net",
+    "manifest_path": "go.mod",
+    "cve_id": "CVE-2023-44487",
+    "summary": "HTTP/2 rapid reset can cause excessive work in net/http",
+    "cvss_v3": 5.3,
+    "epss": 0.8,
+    "patched_version": "0.17.0",
+}
+_NUGET_JSON: dict[str, Any] = {
+    "ecosystem": "nuget",
+    "package": "Newtonsoft.Json",
+    "manifest_path": "src/Monolith/Monolith.csproj",
+    "summary": "Improper handling of exceptional conditions in Newtonsoft.Json",
+    "cvss_v3": 7.5,
+    "cvss": 7.5,
+    "patched_version": "13.0.1",
+    "omit": ("security_advisory.epss",),
+}
+_RUBY_RAILS: dict[str, Any] = {
+    "ecosystem": "rubygems",
+    "package": "rails",
+    "manifest_path": "Gemfile.lock",
+    "cve_id": "CVE-2024-26143",
+    "summary": "Possible XSS vulnerability in Rails",
+    "cvss_v3": 6.1,
+    "epss": 0.002,
+    "patched_version": "7.1.3.1",
+}
 
 
 def _secret_scanning_alerts(ago: _Ago) -> list[SecretScanningAlert]:
-    # (repository, age in days, state, secret type); threshold 5 days.
-    rows = [
-        ("docs-site", 2, "open", "github_personal_access_token"),
-        ("scratchpad", 45, "open", "aws_access_key_id"),
-        ("infra-scripts", 9, "open", "slack_incoming_webhook_url"),
-        ("infra-scripts", 300, "resolved", "github_personal_access_token"),
-        ("flash-site", 1200, "open", "google_api_key"),
+    # (repository, age in days, state, secret type, flags); threshold 5 days.
+    # Generic patterns (rsa_private_key, password, ...) have no provider.
+    rows: list[tuple[str, int, str, str, dict[str, Any]]] = [
+        ("docs-site", 2, "open", "github_personal_access_token", {"validity": "active"}),
+        (
+            "scratchpad",
+            45,
+            "open",
+            "aws_access_key_id",
+            {"validity": "active", "publicly_leaked": True, "multi_repo": True},
+        ),
+        (
+            "infra-scripts",
+            9,
+            "open",
+            "slack_incoming_webhook_url",
+            {"validity": "inactive", "push_protection_bypassed": True},
+        ),
+        ("infra-scripts", 300, "resolved", "github_personal_access_token", {}),
+        ("flash-site", 1200, "open", "google_api_key", {"validity": None, "omit": ("multi_repo",)}),
+        ("infra-scripts", 33, "open", "rsa_private_key", {}),
+        ("docs-site", 1, "open", "password", {}),
+        (
+            "scratchpad",
+            70,
+            "open",
+            "postgres_connection_string",
+            {"omit": ("validity", "publicly_leaked", "push_protection_bypassed")},
+        ),
     ]
     return [
         SecretScanningAlert(
@@ -362,6 +465,7 @@ def _secret_scanning_alerts(ago: _Ago) -> list[SecretScanningAlert]:
             secret=f"demo-sample-secret-{number}-not-real",
             secret_type=secret_type,
             state=state,
+            **flags,
         )
-        for number, (repository, days, state, secret_type) in enumerate(rows, start=1)
+        for number, (repository, days, state, secret_type, flags) in enumerate(rows, start=1)
     ]

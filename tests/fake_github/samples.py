@@ -58,15 +58,50 @@ def small_org(login: str = "acme") -> Organization:
         teams=[Team("core", maintainers=["alice"], members=["bob"])],
         users=users,
         dependabot_alerts=[
-            DependabotAlert(1, "api", "critical", "2026-10-01T00:00:00Z"),
+            DependabotAlert(
+                1,
+                "api",
+                "critical",
+                "2026-10-01T00:00:00Z",
+                ecosystem="pip",
+                package="django",
+                manifest_path="requirements.txt",
+                cve_id="CVE-2018-6188",
+                cvss_v3=7.5,
+                cvss_v4=8.7,
+                epss=0.00045,
+                patched_version="2.0.2",
+            ),
             DependabotAlert(2, "api", "low", "2026-11-20T00:00:00Z", state="fixed"),
-            DependabotAlert(1, "Legacy_Tool", "high", "2026-01-01T00:00:00Z"),
+            DependabotAlert(
+                1,
+                "Legacy_Tool",
+                "high",
+                "2026-01-01T00:00:00Z",
+                ecosystem="maven",
+                package="org.apache.logging.log4j:log4j-core",
+                manifest_path="pom.xml",
+                scope=None,
+                patched_version=None,
+                omit=("security_advisory.epss",),
+            ),
         ],
         secret_scanning_alerts=[
-            SecretScanningAlert(1, "api", "2026-09-01T00:00:00Z"),
+            SecretScanningAlert(1, "api", "2026-09-01T00:00:00Z", validity="active"),
             SecretScanningAlert(2, "api", "2026-11-01T00:00:00Z", state="resolved"),
+            # A generic pattern: listed only when secret_type names it.
+            SecretScanningAlert(3, "api", "2026-10-15T00:00:00Z", secret_type="rsa_private_key"),
         ],
     )
+
+
+# Provider patterns only: generated organisations keep their default listing exact.
+GENERATED_SECRET_TYPES = (
+    "github_personal_access_token",
+    "aws_access_key_id",
+    "slack_api_token",
+    "stripe_api_key",
+)
 
 
 def generated_org(repositories: int = 200, login: str = "bigco") -> Organization:
@@ -99,11 +134,24 @@ def generated_org(repositories: int = 200, login: str = "bigco") -> Organization
         teams=[Team("core", maintainers=["user0"], members=["user1"])],
         users=users,
         dependabot_alerts=[
-            DependabotAlert(n, f"repo-{n % repositories:05d}", "high", "2026-01-01T00:00:00Z")
+            DependabotAlert(
+                n,
+                f"repo-{n % repositories:05d}",
+                "high",
+                "2026-01-01T00:00:00Z",
+                ecosystem=("npm", "pip", "maven", "nuget", "go")[n % 5],
+                cvss_v3=(None, 5.3, 9.8)[n % 3],
+            )
             for n in range(1, repositories // 2 + 1)
         ],
         secret_scanning_alerts=[
-            SecretScanningAlert(n, f"repo-{n % repositories:05d}", "2026-01-01T00:00:00Z")
+            SecretScanningAlert(
+                n,
+                f"repo-{n % repositories:05d}",
+                "2026-01-01T00:00:00Z",
+                secret_type=GENERATED_SECRET_TYPES[n % len(GENERATED_SECRET_TYPES)],
+                validity=("active", "inactive", "unknown", None)[n % 4],
+            )
             for n in range(1, repositories // 4 + 1)
         ],
     )

@@ -181,6 +181,9 @@ class FakeGitHub:
         self._memo_cost: dict[tuple[str, str], int] = {}
         self._memo_lock = threading.Lock()
         self._last_cost = threading.local()  # the cost of this thread's last query
+        self.rest.leaks_secret = lambda: (
+            self.faults.hostile.get("secret_scanning_alerts") == fault_modes.HOSTILE_LEAK_SECRET
+        )
         self.graphql = GraphQLEngine(org, self.rest)
         self.tokens = TokenStore(self.clock.time)
         self._credentials_lock = threading.Lock()
@@ -706,6 +709,8 @@ class FakeGitHub:
         if mode == fault_modes.HOSTILE_CUT:
             response.cut = True
             return response
+        if mode == fault_modes.HOSTILE_LEAK_SECRET:
+            return response  # the route itself ignored hide_secret
         if mode == fault_modes.HOSTILE_WRONG_SHAPE:
             payload = response.payload
             response.payload = [payload] if isinstance(payload, dict) else {"items": payload}
