@@ -51,7 +51,10 @@ SETTING_KEYS = (
     "signed_commit_number",
 )
 # Settings that may be left out (their default applies).
-OPTIONAL_SETTING_KEYS = ("secret_scanning_generic_types",)
+OPTIONAL_SETTING_KEYS = ("secret_scanning_generic_types", "exceptions", "max_exception_days")
+EXCEPTIONS_KEYS = ("repository", "path")
+DEFAULT_MAX_EXCEPTION_DAYS = 366
+MAX_EXCEPTION_DAYS = 3660
 
 # The generic (non-provider) secret scanning patterns, and the AI-detected
 # "password", as GitHub documents them under "Supported secret scanning
@@ -78,8 +81,23 @@ _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 ORG_LOGIN_PATTERN = _ORG_LOGIN
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_REPOSITORY_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_SNS_TOPIC_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
 _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
+
+
+@dataclass(frozen=True)
+class ExceptionsLocation:
+    """Where the organisation keeps its exceptions file (``settings.exceptions``)."""
+
+    repository: str  # a repository of the audited organisation
+    path: str  # the file's path in it, e.g. "policy/exceptions.toml"
+
+    @property
+    def source(self) -> str:
+        """``repo:path``, as the run summary names it."""
+        return f"{self.repository}:{self.path}"
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,9 @@ class RunConfig:
     inactivity_threshold: int
     signed_commit_number: int
     ignored_event_keys: tuple[str, ...] = ()
+    exceptions: ExceptionsLocation | None = None  # None: no exceptions file is read
+    max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
+    digest_topic_arn: str | None = None  # DIGEST_TOPIC_ARN: publish the digest there
     secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
     # Put before every key and local path the run writes or reads ("" = the root).
     output_prefix: str = ""
@@ -127,6 +148,8 @@ class FileConfig:
     secret_scanning_threshold: int
     inactivity_threshold: int
     signed_commit_number: int
+    exceptions: ExceptionsLocation | None = None
+    max_exception_days: int = DEFAULT_MAX_EXCEPTION_DAYS
     secret_scanning_generic_types: tuple[str, ...] = DEFAULT_SECRET_SCANNING_GENERIC_TYPES
 
 
@@ -304,11 +327,46 @@ def parse_config_file(text: str, path: Path) -> FileConfig:
             MAX_SIGNED_COMMIT_NUMBER,
             fix_extra=" (latest commits checked on the default branch)",
         ),
+        exceptions=_exceptions_location(settings.get("exceptions"), path),
+        max_exception_days=_bounded_int(
+            settings.get("max_exception_days", DEFAULT_MAX_EXCEPTION_DAYS),
+            path,
+            "settings.max_exception_days",
+            1,
+            MAX_EXCEPTION_DAYS,
+            fix_extra=" (days an exception may run past the run's date)",
+        ),
         secret_scanning_generic_types=_generic_types(
             settings.get("secret_scanning_generic_types", DEFAULT_SECRET_SCANNING_GENERIC_TYPES),
             path,
         ),
     )
+
+
+def _exceptions_location(value: object, path: Path) -> ExceptionsLocation | None:
+    """``settings.exceptions``: null (none) or ``{"repository": ..., "path": ...}``."""
+    key = "settings.exceptions"
+    if value is None:
+        return None
+    obj = _require_object(value, path, key, EXCEPTIONS_KEYS)
+    _check_keys(obj, path, f"{key}.", EXCEPTIONS_KEYS)
+    repository, file_path = obj["repository"], obj["path"]
+    if not isinstance(repository, str) or not _REPOSITORY_NAME.fullmatch(repository):
+        raise _file_error(
+            path,
+            f"{key}.repository",
+            f"must be a repository name, got {_type_name(repository)} {_shown(repository)}",
+            'Give the name of a repository of the organisation, e.g. ".github-private".',
+        )
+    parts = file_path.split("/") if isinstance(file_path, str) else []
+    if not parts or any(part in ("", ".", "..") for part in parts) or "\\" in file_path:
+        raise _file_error(
+            path,
+            f"{key}.path",
+            f"must be a file path inside the repository, got {_shown(file_path)}",
+            'Give a relative path with "/" separators, e.g. "policy/exceptions.toml".',
+        )
+    return ExceptionsLocation(repository, file_path)
 
 
 def _generic_types(value: object, path: Path) -> tuple[str, ...]:
@@ -523,6 +581,19 @@ def _env_bucket(env: Mapping[str, str], write_to_s3: bool) -> str | None:
     return value
 
 
+def _env_digest_topic(env: Mapping[str, str]) -> str | None:
+    value = _env(env, "DIGEST_TOPIC_ARN")
+    if value is None:
+        return None
+    if not _SNS_TOPIC_ARN.fullmatch(value):
+        raise _env_error(
+            "DIGEST_TOPIC_ARN",
+            f"{_shown(value)} is not an SNS topic ARN",
+            "Deploy with --param=digestEmail=... (which sets it), or unset it.",
+        )
+    return value
+
+
 def _env_output_dir(env: Mapping[str, str], *, needed: bool) -> Path:
     """OUTPUT_DIR; when files will go there it must be (or become) a directory."""
     path = Path(_env(env, "OUTPUT_DIR") or DEFAULT_OUTPUT_DIR)
@@ -678,6 +749,9 @@ def load_config(event: object, env: Mapping[str, str]) -> RunConfig:
         inactivity_threshold=file_config.inactivity_threshold,
         signed_commit_number=file_config.signed_commit_number,
         ignored_event_keys=overrides.ignored_keys,
+        exceptions=file_config.exceptions,
+        max_exception_days=file_config.max_exception_days,
+        digest_topic_arn=_env_digest_topic(env),
         output_prefix=overrides.output_prefix or "",
     )
 

@@ -18,6 +18,14 @@ class WriteError(DataLoggerError):
     """A dataset or the run summary could not be written (local file or S3)."""
 
 
+class ReadError(DataLoggerError):
+    """The previous latest copy of a file exists but could not be read (local file or S3).
+
+    The run goes on: that dataset's changes are reported ``not_collected`` and
+    ``trend.json`` is left as it is rather than started again.
+    """
+
+
 class RunFailed(DataLoggerError):  # noqa: N818 - the name the brief and docs use
     """At least one enabled collection failed; everything that succeeded was written.
 

@@ -14,7 +14,7 @@ active exception; ``{}`` until exceptions are configured) and ``failing``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from collectors.facts import (
 )
 from policy.alerts import Overdue, cvss_score
 from policy.checks import failing, judge
+from policy.exceptions import ExceptionEntry, grants_for
 
 
 def repository_record(
@@ -54,10 +55,18 @@ def repository_record(
 
 
 def repository_records(
-    repositories: Iterable[RepoFacts], people: PeopleFacts, inactivity_years: int, now: datetime
+    repositories: Iterable[RepoFacts],
+    people: PeopleFacts,
+    inactivity_years: int,
+    now: datetime,
+    exceptions: Sequence[ExceptionEntry] = (),
 ) -> list[dict[str, Any]]:
-    """Every repository's record, sorted by name."""
-    records = [repository_record(item, people, inactivity_years, now) for item in repositories]
+    """Every repository's record, sorted by name; ``exceptions`` are the active entries
+    of the exceptions file (each record gets the ones matching its name)."""
+    records = [
+        repository_record(item, people, inactivity_years, now, grants_for(item.name, exceptions))
+        for item in repositories
+    ]
     return sorted(records, key=lambda record: str(record["name"]))
 
 

@@ -35,6 +35,7 @@ from datalogger.records import repository_records
 from github_client import GitHubError
 from policy import permissions
 from policy.checks import needs_members
+from policy.exceptions import ExceptionEntry
 from policy.permissions import Needs
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class CollectionInput:
     inventory: Sequence[RepoListing]
     now: datetime
     unavailable: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # The active entries of the exceptions file (repositories only).
+    exceptions: tuple[ExceptionEntry, ...] = ()
 
 
 Collector = Callable[[CollectionInput], CollectionResult]
@@ -78,9 +81,10 @@ def collect_repositories(  # noqa: PLR0917 - the collection's whole input, spell
     settings: RepositorySettings,
     now: datetime,
     unavailable: Mapping[str, str] = MappingProxyType({}),
+    exceptions: Sequence[ExceptionEntry] = (),
 ) -> CollectionResult:
     """repositories.json: facts of every active repository and of the people behind
-    them, then the policy's judgement, then the records.
+    them, then the policy's judgement (exceptions included), then the records.
 
     The people are looked up while the last facts are read: the members as soon
     as a first page shows a person's pull request (membership then matters), the
@@ -129,7 +133,9 @@ def collect_repositories(  # noqa: PLR0917 - the collection's whole input, spell
             owners = {o for item in found.repositories for o in item.codeowners_owners or ()}
             authors = [a for item in found.repositories for a in item.pull_request_authors or ()]
             people = people_facts(directory, owners, needs_members(authors), unavailable)
-    records = repository_records(found.repositories, people, settings.inactivity_years, now)
+    records = repository_records(
+        found.repositories, people, settings.inactivity_years, now, exceptions
+    )
     return CollectionResult(
         records=records,
         warnings=list(found.warnings),
@@ -154,7 +160,7 @@ def _repositories(run: CollectionInput) -> CollectionResult:
         thread_count=config.thread_count,
     )
     return collect_repositories(
-        run.client, config.org, run.inventory, settings, run.now, run.unavailable
+        run.client, config.org, run.inventory, settings, run.now, run.unavailable, run.exceptions
     )
 
 

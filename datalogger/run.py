@@ -22,6 +22,7 @@ from datalogger.deadline import Deadline
 from datalogger.errors import RunFailed, WriteError
 from datalogger.keys import load_private_key
 from datalogger.logs import append_invocation_keys, configure_logging, redact
+from datalogger.outputs import REPOSITORIES, RunOutputs, configured_exceptions, load_exceptions
 from datalogger.registry import REGISTRY, CollectionInput
 from datalogger.summary import ApiUsage, CollectionOutcome, PermissionReport, build_summary
 from datalogger.writers import (
@@ -56,6 +57,7 @@ class Services:
     s3_client: S3Client | None = None
     secrets_client: Any = None
     log_stream: TextIO | None = None
+    sns_client: Any = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class RunState:
     deadline: Deadline
     writer: Writer
     clock: Clock
+    outputs: RunOutputs  # exceptions, changes.json, trend.json, digest.md
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,16 @@ def start_logging(config: RunConfig, services: Services) -> None:
 def execute(config: RunConfig, context: Any, services: Services) -> dict[str, Any]:
     """The run after configuration; returns the summary, raises RunFailed after writing."""
     started_at = _utc(services.clock.time())
-    state = RunState(
-        config, started_at, Deadline(context), _writer(config, started_at, services), services.clock
+    writer = _writer(config, started_at, services)
+    outputs = RunOutputs(
+        writer,
+        config.org,
+        started_at,
+        exceptions=configured_exceptions(config),
+        digest_topic_arn=config.digest_topic_arn,
+        sns_client=services.sns_client,
     )
+    state = RunState(config, started_at, Deadline(context), writer, services.clock, outputs)
     if state.deadline.expired():
         reason = f"stopped: Lambda deadline before the run began ({state.deadline.describe()})"
         logger.error("no time left to start", extra={"error": reason})
@@ -214,11 +224,17 @@ def collect_all(
     pool = ThreadPoolExecutor(max_workers=len(runnable) + 1, thread_name_prefix="collection")
     try:
         listing = pool.submit(_list_inventory, client, config.org, inventory)
+        state.outputs.exceptions = load_exceptions(client, config, state.started_at)
         pending: dict[Future[tuple[CollectionResult, float]], str] = {}
         for name in runnable:
             if not deadline.expired():
                 run_input = CollectionInput(
-                    client, config, inventory, state.started_at, checked.unavailable
+                    client,
+                    config,
+                    inventory,
+                    state.started_at,
+                    checked.unavailable,
+                    exceptions=state.outputs.exceptions.active,
                 )
                 pending[pool.submit(_timed, state, name, run_input)] = name
         while pending and not deadline.expired():
@@ -277,11 +293,15 @@ def settle(
     warnings = preflight_warnings + tuple(redact(w) for w in result.warnings)
     for warning in warnings:
         logger.warning("collection warning", extra={"collection": name, "warning": warning})
+    if name == REPOSITORIES:  # already logged when the file was read
+        warnings += state.outputs.exceptions.warnings
+    state.outputs.settle(name, DATASET_FILES[name])  # read back before replacing
     try:
         written = state.writer.write(DATASET_FILES[name], dataset_bytes(name, result.records))
     except WriteError as err:
         logger.error("dataset not written", extra={"collection": name, **_error_fields(err)})
         return CollectionOutcome.failed(str(err), seconds, warnings)
+    state.outputs.record(name, result.records)
     logger.info(
         "collection succeeded",
         extra={
@@ -316,9 +336,18 @@ def finish(
     report: PermissionReport | None,
 ) -> dict[str, Any]:
     """Write the summary (last); raise RunFailed when an enabled collection failed."""
+    report = report or PermissionReport()
+    missing = {name: report.affects.get(name, ()) for name in report.missing}
+    state.outputs.finish(outcomes, missing_permissions=missing)
     finished_at = _utc(state.clock.time())
     summary = build_summary(
-        state.config.org, state.started_at, finished_at, outcomes, usage, permissions=report
+        state.config.org,
+        state.started_at,
+        finished_at,
+        outcomes,
+        usage,
+        permissions=report,
+        exceptions=state.outputs.exceptions_summary(),
     )
     try:
         written = state.writer.write(SUMMARY_FILE, json_bytes(summary))

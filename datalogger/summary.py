@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from datalogger.registry import COLLECTIONS
+from policy.exceptions import empty_summary
 
 SCHEMA_VERSION = 1
 
@@ -142,18 +143,6 @@ class PermissionReport:
         }
 
 
-def exceptions_block() -> dict[str, Any]:
-    """The ``exceptions`` block while no exception source is read."""
-    return {
-        "source": None,
-        "active": 0,
-        "expired": [],
-        "invalid": [],
-        "unmatched": [],
-        "unused": [],
-    }
-
-
 def build_summary(
     org: str,
     started_at: datetime,
@@ -162,8 +151,13 @@ def build_summary(
     usage: ApiUsage | None,
     *,
     permissions: PermissionReport | None = None,
+    exceptions: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The run summary document; every collection appears (skipped when absent)."""
+    """The run summary document; every collection appears (skipped when absent).
+
+    ``exceptions`` is the block of :func:`policy.exceptions.summary_block`
+    (none configured when absent).
+    """
     complete = {name: outcomes.get(name, CollectionOutcome.skipped()) for name in COLLECTIONS}
     return {
         "schema_version": SCHEMA_VERSION,
@@ -174,5 +168,5 @@ def build_summary(
         "collections": {name: collection_block(complete[name]) for name in COLLECTIONS},
         "api": api_block(usage),
         "permissions": (permissions or PermissionReport()).block(),
-        "exceptions": exceptions_block(),
+        "exceptions": dict(exceptions) if exceptions is not None else empty_summary(),
     }

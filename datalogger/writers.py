@@ -2,13 +2,19 @@
 
 Two runs over the same GitHub state produce byte-identical datasets: records are
 sorted by the documented keys, serialised with ``indent=2``, UTF-8, and a trailing
-newline. S3 mode writes the "latest" key and the same bytes under
-``history/YYYY-MM-DD/`` (UTC date of the run start); it needs only ``s3:PutObject``.
+newline. S3 mode writes the "latest" key and (unless ``history=False``) the same
+bytes under ``history/YYYY-MM-DD/`` (UTC date of the run start) with
+``s3:PutObject``.
+
+Before a latest copy is replaced, the run may read it back with
+:meth:`Writer.read_latest` (S3 ``GetObject`` on that one key, or the local
+file): the bytes and when they were written (S3 ``LastModified``, or the
+file's modification time).
 
 A run's ``output_prefix`` (e.g. ``orgs/acme/``) is applied here and nowhere
 else: :func:`make_writer` gives the local writer ``OUTPUT_DIR/<prefix>`` and the
 S3 writer the prefix before every key, history included, so every file a run
-writes (and any it reads back through these keys) stays under it.
+writes and reads back stays under it.
 """
 
 from __future__ import annotations
@@ -19,18 +25,20 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol, cast
 
 from datalogger.config import RunConfig
-from datalogger.errors import WriteError
+from datalogger.errors import ReadError, WriteError
 from datalogger.registry import REGISTRY
 
 logger = logging.getLogger(__name__)
 
 SUMMARY_FILE = "run_summary.json"
 CONTENT_TYPE = "application/json"
+MARKDOWN_CONTENT_TYPE = "text/markdown; charset=utf-8"
 
 # repositories.json, dependabot.json, secret_scanning.json (from the registry)
 DATASET_FILES = {name: entry.file for name, entry in REGISTRY.items()}
@@ -65,18 +73,47 @@ def dataset_bytes(collection: str, records: Sequence[dict[str, Any]]) -> bytes:
     return json_bytes(sorted(records, key=_sort_key(_SORT_FIELDS[collection])))
 
 
-class Writer(Protocol):
-    """Where a run's files go."""
+@dataclass(frozen=True)
+class StoredCopy:
+    """The latest copy of a file as a previous run left it."""
 
-    def write(self, name: str, data: bytes) -> list[str]:
-        """Write ``data`` as ``name`` whole; return where it went (paths or s3:// URLs)."""
+    data: bytes
+    written_at: datetime  # UTC: S3 LastModified, or the local file's mtime
+
+
+def content_type(name: str) -> str:
+    """The S3 Content-Type of a file: JSON, or Markdown for ``*.md``."""
+    return MARKDOWN_CONTENT_TYPE if name.endswith(".md") else CONTENT_TYPE
+
+
+class Writer(Protocol):
+    """Where a run's files go, and where the previous run's latest copies are read."""
+
+    def write(self, name: str, data: bytes, *, history: bool = True) -> list[str]:
+        """Write ``data`` as ``name`` whole; return where it went (paths or s3:// URLs).
+
+        ``history=False`` writes the latest copy only (S3 mode; local mode never
+        keeps history).
+        """
+        ...
+
+    def read_latest(self, name: str) -> StoredCopy | None:
+        """The latest copy of ``name``; None when there is none. Raises ReadError."""
         ...
 
 
 class S3Client(Protocol):
-    """The one call of boto3's S3 client the writer uses (only s3:PutObject)."""
+    """The calls of boto3's S3 client the writer uses (s3:PutObject, s3:GetObject)."""
 
     def put_object(self, **kwargs: Any) -> Any: ...
+
+    def get_object(self, **kwargs: Any) -> Any: ...
+
+
+# Without s3:ListBucket, S3 answers a GetObject on a key that does not exist
+# with AccessDenied instead of NoSuchKey; the role is deliberately not given
+# ListBucket, so both mean "no previous copy".
+_ABSENT_CODES = frozenset({"NoSuchKey", "404", "NotFound", "AccessDenied", "403"})
 
 
 class LocalWriter:
@@ -85,8 +122,28 @@ class LocalWriter:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
 
-    def write(self, name: str, data: bytes) -> list[str]:
-        target = self.output_dir / name
+    def path_for(self, name: str) -> Path:
+        """Where file ``name`` lives (read back and written)."""
+        return self.output_dir / name
+
+    def read_latest(self, name: str) -> StoredCopy | None:
+        path = self.path_for(name)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read()
+                modified = os.fstat(handle.fileno()).st_mtime
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            raise ReadError(
+                f"Cannot read the previous {path}: {err.strerror or err}. Check the "
+                "permissions of OUTPUT_DIR; changes since that copy are not reported."
+            ) from err
+        return StoredCopy(data, datetime.fromtimestamp(modified, UTC))
+
+    def write(self, name: str, data: bytes, *, history: bool = True) -> list[str]:
+        del history  # local mode keeps the latest copy only
+        target = self.path_for(name)
         try:
             self.output_dir.mkdir(parents=True, exist_ok=True)
             fd, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.output_dir)
@@ -134,18 +191,54 @@ class S3Writer:
             self._client = cast(S3Client, boto3.client("s3"))
         return self._client
 
+    def latest_key(self, name: str) -> str:
+        """The key of the latest copy of file ``name`` (the one read back), under the prefix."""
+        return f"{self.prefix}{name}"
+
     def keys_for(self, name: str) -> list[str]:
         """The history key, then the latest key, for file ``name`` (both under the prefix)."""
-        return [f"{self.prefix}history/{self.run_date.isoformat()}/{name}", f"{self.prefix}{name}"]
+        return [f"{self.prefix}history/{self.run_date.isoformat()}/{name}", self.latest_key(name)]
 
-    def write(self, name: str, data: bytes) -> list[str]:
+    def read_latest(self, name: str) -> StoredCopy | None:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        key = self.latest_key(name)
+        try:
+            answer = self._s3().get_object(Bucket=self.bucket, Key=key)
+            data: bytes = answer["Body"].read()
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", "unknown"))
+            if code in _ABSENT_CODES:
+                logger.info(
+                    "no previous copy", extra={"key": key, "s3_error": code, "bucket": self.bucket}
+                )
+                return None
+            raise ReadError(
+                f"Cannot read the previous s3://{self.bucket}/{key}: S3 answered {code}. "
+                "Check that the function's role may s3:GetObject on that key."
+            ) from err
+        except BotoCoreError as err:
+            raise ReadError(
+                f"Cannot read the previous s3://{self.bucket}/{key}: {type(err).__name__}: "
+                f"{err}. Check the network path to S3 and the AWS credentials."
+            ) from err
+        modified = answer.get("LastModified")
+        if not isinstance(modified, datetime):
+            raise ReadError(
+                f"S3 gave no LastModified for s3://{self.bucket}/{key}; "
+                "changes since that copy are not reported."
+            )
+        return StoredCopy(data, modified.astimezone(UTC))
+
+    def write(self, name: str, data: bytes, *, history: bool = True) -> list[str]:
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
         written: list[str] = []
-        for key in self.keys_for(name):
+        keys = self.keys_for(name) if history else [self.latest_key(name)]
+        for key in keys:
             try:
                 self._s3().put_object(
-                    Bucket=self.bucket, Key=key, Body=data, ContentType=CONTENT_TYPE
+                    Bucket=self.bucket, Key=key, Body=data, ContentType=content_type(name)
                 )
             except ClientError as err:
                 code = err.response.get("Error", {}).get("Code", "unknown")

@@ -5,10 +5,15 @@
 1. starts the fake GitHub (tests/fake_github) serving the sample organisation
    ``acme-demo`` (tests/fake_github/sample_org.py), with a throw-away App key;
 2. runs the Lambda handler exactly as `serverless invoke local -f dataLogger`
-   runs it, with WRITE_TO_S3=false so the datasets land in output/demo/;
-3. prints a short summary read back from those files, and stops the fake.
+   runs it, with WRITE_TO_S3=false so the datasets land in output/demo/, and
+   a config.json that reads the organisation's exceptions file;
+3. serves the organisation a run later (a check fixed, a new failure, an
+   alert fixed, a new overdue alert) and runs the handler again, so that
+   changes.json, trend.json and digest.md have something to say;
+4. prints a short summary read back from those files, then the digest.
 
-Exit status 0 when the run succeeded, 1 when it failed or could not start.
+Exit status 0 when both runs succeeded, 1 when one failed or could not start
+(a failed first run stops the demo).
 """
 
 from __future__ import annotations
@@ -34,11 +39,16 @@ from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_pr
 
 SERVERLESS = REPO_ROOT / "node_modules" / ".bin" / "serverless"
 SAMPLE_ORG_FACTORY = "tests.fake_github.sample_org:build"
+SECOND_RUN_FACTORY = "tests.fake_github.sample_org:build_second_run"
+SHIPPED_CONFIG = REPO_ROOT / "config.json"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "output" / "demo"
 OUTPUT_FILES = (
     "repositories.json",
     "dependabot.json",
     "secret_scanning.json",
+    "changes.json",
+    "trend.json",
+    "digest.md",
     "run_summary.json",
     "data_logger.log",
     "invoke_local.log",
@@ -223,6 +233,7 @@ def summarise(output_dir: Path, repositories_in_org: int | None = None) -> str:
             if critical:
                 lines += ["  Repositories with critical alerts:", *("  " + c for c in critical)]
 
+    lines += _exceptions_lines(summary.get("exceptions"))
     points = api.get("graphql_points")
     lines += [
         "",
@@ -239,6 +250,26 @@ def summarise(output_dir: Path, repositories_in_org: int | None = None) -> str:
         f'Audit your own organisation: README.md, "{OWN_ORG_SECTION}"',
     ]
     return "\n".join(lines)
+
+
+def _exceptions_lines(block: Mapping[str, Any] | None) -> list[str]:
+    """What the run summary says about the exceptions file."""
+    if not block or block.get("source") is None:
+        return []
+
+    def entries(key: str) -> str:
+        named = [f"#{item['index']} {', '.join(item['repositories'])}" for item in block[key]]
+        return "; ".join(named) or "none"
+
+    return [
+        "",
+        f"Exceptions from {block['source']}: {block['active']} active",
+        f"  expired: {entries('expired')}",
+        f"  invalid: {entries('invalid')}",
+        *[f"    #{item['index']}: {item['why']}" for item in block["invalid"]],
+        f"  unmatched (remove them): {entries('unmatched')}",
+        f"  unused (every check passes): {entries('unused')}",
+    ]
 
 
 def _display_path(path: Path) -> str:
@@ -281,6 +312,18 @@ def start_fake(scratch: Path, org_factory: str) -> FakeProcess:
         ) from error
 
 
+def demo_config(scratch: Path) -> Path:
+    """The shipped config.json, reading the sample organisation's exceptions file."""
+    document = json.loads(SHIPPED_CONFIG.read_text(encoding="utf-8"))
+    document["settings"]["exceptions"] = {
+        "repository": ".github-private",
+        "path": "policy/exceptions.toml",
+    }
+    path = scratch / "demo-config.json"
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return path
+
+
 def invoke_local(fake: FakeProcess, output_dir: Path, scratch: Path) -> tuple[int, str]:
     """Run the handler through `serverless invoke local`; (exit status, its output)."""
     env = child_env(
@@ -291,6 +334,7 @@ def invoke_local(fake: FakeProcess, output_dir: Path, scratch: Path) -> tuple[in
             "GITHUB_API_URL": fake.url,
             "WRITE_TO_S3": "false",
             "OUTPUT_DIR": str(output_dir),
+            "CONFIG_PATH": str(demo_config(scratch)),
         },
         scratch,
     )
@@ -331,30 +375,54 @@ def clear_previous_run(output_dir: Path) -> None:
         (output_dir / name).unlink(missing_ok=True)
 
 
-def run_demo(output_dir: Path, org_factory: str = SAMPLE_ORG_FACTORY) -> int:
-    check_prerequisites()
-    clear_previous_run(output_dir)
-    with tempfile.TemporaryDirectory(prefix="policy-demo-") as scratch_name:
-        scratch = Path(scratch_name)
-        with start_fake(scratch, org_factory) as fake:
-            print(f"Fake GitHub serving the sample organisation {fake.org} at {fake.url}")
-            print("Running: serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
-            status, output = invoke_local(fake, output_dir, scratch)
-            violations = fake.contract_violations()
+def one_run(output_dir: Path, scratch: Path, org_factory: str, title: str) -> int:
+    """Serve ``org_factory``'s organisation and run the handler once; its exit status."""
+    with start_fake(scratch, org_factory) as fake:
+        print(f"{title}: fake GitHub serving {fake.org} ({org_factory}) at {fake.url}")
+        print("  serverless invoke local --function dataLogger (WRITE_TO_S3=false)")
+        status, output = invoke_local(fake, output_dir, scratch)
+        violations = fake.contract_violations()
     log_path = output_dir / "invoke_local.log"
     log_path.write_text(output, encoding="utf-8")
-    print()
-    print(summarise(output_dir, repositories_in_org(org_factory)))
     if violations:  # the fake checks every REST call against GitHub's REST description
+        print()
+        print(summarise(output_dir, repositories_in_org(org_factory)))
         print("\nThe fake GitHub saw calls its REST description does not allow:")
         print("\n".join(f"  {v['method']} {v['target']}: {v['message']}" for v in violations))
         return 1
     if status == 0:
         return 0
+    print()
+    print(summarise(output_dir, repositories_in_org(org_factory)))
     print(f"\nThe run failed (exit status {status}); its log is in {_display_path(log_path)}.")
     if not (output_dir / "run_summary.json").exists():
         print("\n".join(output.splitlines()[-LOG_TAIL_LINES:]))
     return 1
+
+
+def run_demo(
+    output_dir: Path,
+    org_factory: str = SAMPLE_ORG_FACTORY,
+    second_factory: str = SECOND_RUN_FACTORY,
+) -> int:
+    check_prerequisites()
+    clear_previous_run(output_dir)
+    with tempfile.TemporaryDirectory(prefix="policy-demo-") as scratch_name:
+        scratch = Path(scratch_name)
+        if one_run(output_dir, scratch, org_factory, "First run") != 0:
+            return 1
+        if one_run(output_dir, scratch, second_factory, "Second run, a week's changes later") != 0:
+            return 1
+    print()
+    print(summarise(output_dir, repositories_in_org(second_factory)))
+    digest = output_dir / "digest.md"
+    if digest.exists():
+        print(
+            f"\n{'-' * 72}\n{_display_path(digest)} (also e-mailed when deployed with "
+            f"--param=digestEmail=...):\n"
+        )
+        print(digest.read_text(encoding="utf-8"))
+    return 0
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -365,13 +433,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=SAMPLE_ORG_FACTORY,
         help="MODULE:FUNCTION returning the tests.fake_github Organization to audit",
     )
+    parser.add_argument(
+        "--second-org-factory",
+        default=SECOND_RUN_FACTORY,
+        help="the same organisation a run later (what the second run audits)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        return run_demo(args.output_dir.resolve(), args.org_factory)
+        return run_demo(args.output_dir.resolve(), args.org_factory, args.second_org_factory)
     except DemoError as error:
         print(f"demo: {error}", file=sys.stderr)
         return 1

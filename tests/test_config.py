@@ -21,6 +21,7 @@ import pytest
 from datalogger.config import (
     DEFAULT_CONFIG_PATH,
     DEFAULT_SECRET_SCANNING_GENERIC_TYPES,
+    ExceptionsLocation,
     RunConfig,
     load_config,
     parse_config_file,
@@ -127,6 +128,15 @@ FILE_CASES += [
     ("signed-101", set_key("settings.signed_commit_number", 101), ("settings.signed_commit_number", "got 101")),
     ("signed-string", set_key("settings.signed_commit_number", "15"), ("settings.signed_commit_number", "a string")),
     ("signed-bool", set_key("settings.signed_commit_number", True), ("settings.signed_commit_number", "a boolean")),
+    ("exceptions-string", set_key("settings.exceptions", "policy.toml"), ("settings.exceptions", "must be an object")),
+    ("exceptions-no-path", set_key("settings.exceptions", {"repository": "x"}), ("settings.exceptions.path", "missing")),
+    ("exceptions-extra", set_key("settings.exceptions", {"repository": "x", "path": "p", "ref": "main"}), ("settings.exceptions.ref", "not a known")),
+    ("exceptions-repo-url", set_key("settings.exceptions", {"repository": "acme/x", "path": "p"}), ("settings.exceptions.repository", "repository name")),
+    ("exceptions-path-absolute", set_key("settings.exceptions", {"repository": "x", "path": "/p.toml"}), ("settings.exceptions.path", "relative path")),
+    ("exceptions-path-dotdot", set_key("settings.exceptions", {"repository": "x", "path": "a/../p.toml"}), ("settings.exceptions.path", "inside the repository")),
+    ("exceptions-path-int", set_key("settings.exceptions", {"repository": "x", "path": 3}), ("settings.exceptions.path",)),
+    ("max-exception-days-zero", set_key("settings.max_exception_days", 0), ("settings.max_exception_days", "from 1 to 3660")),
+    ("max-exception-days-string", set_key("settings.max_exception_days", "366"), ("settings.max_exception_days", "a string")),
     ("generic-types-string", set_key("settings.secret_scanning_generic_types", "password"), ("settings.secret_scanning_generic_types", "must be a list", "a string")),
     ("generic-types-number", set_key("settings.secret_scanning_generic_types", [1]), ("settings.secret_scanning_generic_types[0]", "an integer")),
     ("generic-types-blank", set_key("settings.secret_scanning_generic_types", ["password", ""]), ("settings.secret_scanning_generic_types[1]", "not a secret type name")),
@@ -166,6 +176,7 @@ ENV_CASES: list[tuple[str, dict[str, str | None], tuple[str, ...]]] = [
     ("thread-count-too-many", {"THREAD_COUNT": "500"}, ("THREAD_COUNT", "got 500")),
     ("thread-count-float", {"THREAD_COUNT": "2.5"}, ("THREAD_COUNT", "integer")),
     ("log-level-word", {"LOG_LEVEL": "LOUD"}, ("LOG_LEVEL", "DEBUG, INFO, WARNING")),
+    ("digest-topic-name", {"DIGEST_TOPIC_ARN": "weekly-digest"}, ("DIGEST_TOPIC_ARN", "not an SNS topic ARN", "digestEmail")),
 ]  # fmt: skip
 
 EVENT_CASES: list[tuple[str, Any, tuple[str, ...]]] = [
@@ -352,6 +363,9 @@ def test_shipped_config_with_defaults(env: dict[str, str]) -> None:
     assert config.inactivity_threshold == 1
     assert config.signed_commit_number == 15
     assert config.ignored_event_keys == ()
+    assert config.exceptions is None
+    assert config.max_exception_days == 366
+    assert config.digest_topic_arn is None
 
 
 def test_run_config_is_frozen(env: dict[str, str]) -> None:
@@ -481,3 +495,26 @@ def test_every_config_key_has_a_missing_case() -> None:
     covered = " ".join(" ".join(case[2]) for case in FILE_CASES)
     for key in keys:
         assert key in covered, key
+
+
+def test_exceptions_location_and_horizon_are_read(tmp_path: Path, env: dict[str, str]) -> None:
+    document = copy.deepcopy(SHIPPED_CONFIG)
+    document["settings"]["exceptions"] = {
+        "repository": ".github-private",
+        "path": "policy/exceptions.toml",
+    }
+    document["settings"]["max_exception_days"] = 90
+    write_config(tmp_path, document)
+    env["DIGEST_TOPIC_ARN"] = "arn:aws:sns:eu-west-1:123456789012:digest"
+    config = load_config({}, env)
+    assert config.exceptions == ExceptionsLocation(".github-private", "policy/exceptions.toml")
+    assert config.exceptions.source == ".github-private:policy/exceptions.toml"
+    assert config.max_exception_days == 90
+    assert config.digest_topic_arn == "arn:aws:sns:eu-west-1:123456789012:digest"
+
+
+def test_exceptions_null_reads_nothing(tmp_path: Path, env: dict[str, str]) -> None:
+    document = copy.deepcopy(SHIPPED_CONFIG)
+    document["settings"]["exceptions"] = None
+    write_config(tmp_path, document)
+    assert load_config({}, env).exceptions is None

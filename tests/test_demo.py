@@ -241,10 +241,29 @@ def test_demo_runs_the_sample_organisation_end_to_end(tmp_path: Path) -> None:
     result = run_demo_script("--output-dir", str(output))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "GitHub policy audit of acme-demo: SUCCEEDED" in result.stdout
-    assert "Repositories audited: 35 of the 37 in the organisation" in result.stdout
+    assert "Repositories audited: 36 of the 38 in the organisation" in result.stdout
     assert "Repositories with critical alerts:" in result.stdout
-    for name in ("repositories", "dependabot", "secret_scanning", "run_summary"):
+    for name in ("repositories", "dependabot", "secret_scanning", "run_summary", "changes"):
         assert (output / f"{name}.json").is_file()
+    # Two runs the same day: one trend point, replaced by the second run.
+    assert len(json.loads((output / "trend.json").read_text())) == 1
+    # The digest of the second run, printed, names exactly the injected changes.
+    digest = (output / "digest.md").read_text()
+    assert digest in result.stdout
+    changes = sample_org.SECOND_RUN_CHANGES
+    (failing,) = changes["newly_failing"]
+    (passing,) = changes["newly_passing"]
+    (new,) = changes["dependabot_new"]
+    (gone,) = changes["dependabot_gone"]
+    assert "## Newly failing repositories (1)\n\n- `billing-api`: gitignore_missing\n" in digest
+    fixed = "## Fixed since the previous run (1)\n\n- `checkout-web`: unprotected_branches\n"
+    assert fixed in digest
+    assert f"### Dependabot, critical and high (1)\n\n- critical: `inventory-api` {new}\n" in digest
+    assert f"### No longer overdue (1)\n\n- Dependabot: {gone}\n" in digest
+    assert "### Secret scanning (0)\n\nNone.\n" in digest
+    assert (failing["repository"], passing["repository"]) == ("billing-api", "checkout-web")
+    assert "Exceptions from .github-private:policy/exceptions.toml: 5 active" in result.stdout
+    assert "- `open-sdk`: license_missing, until " in digest
     assert _port_is_closed(fake_url_in(result.stdout)), "the demo left the fake GitHub running"
 
 

@@ -76,8 +76,9 @@ def test_s3_mode_writes_latest_and_history_with_local_bytes(
     summary, logs = run_s3(s3_env, moto_endpoint)
     assert isinstance(summary, dict), summary
     objects = s3_objects(boto_client("s3", moto_endpoint), bucket)
-    expected_keys = {*DATASETS, "run_summary.json"}
-    assert set(objects) == expected_keys | {HISTORY + name for name in expected_keys}
+    expected_keys = {*DATASETS, "changes.json", "digest.md", "run_summary.json"}
+    # trend.json is the one file without a history copy.
+    assert set(objects) == expected_keys | {HISTORY + n for n in expected_keys} | {"trend.json"}
     for name in expected_keys:
         assert objects[name] == objects[HISTORY + name]
     assert json.loads(objects["run_summary.json"]) == summary

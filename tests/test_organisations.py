@@ -49,6 +49,8 @@ from tests.runtime_support import (
 )
 
 FILES = ("repositories.json", "dependabot.json", "secret_scanning.json", "run_summary.json")
+# What each run builds from its datasets (under its prefix too).
+FOLLOW_UPS = ("changes.json", "trend.json", "digest.md")
 START = "2026-11-30T12:00:00Z"
 
 # --------------------------------------------------------------------------- pure: the list step
@@ -540,6 +542,7 @@ def test_local_fan_out_three_organisations_one_failing(
         "organisations.json",
         *(f"orgs/{login}/{name}" for login in ("acme", "initech") for name in FILES),
         *(f"orgs/globex/{name}" for name in FILES if name != "dependabot.json"),
+        *(f"orgs/{login}/{name}" for login in ("acme", "globex", "initech") for name in FOLLOW_UPS),
     }
     document = json.loads(written["organisations.json"])
     assert document == EXPECTED_ORGANISATIONS

@@ -30,6 +30,8 @@ from tests.runtime_support import (
 )
 
 FILES = ("repositories.json", "dependabot.json", "secret_scanning.json", "run_summary.json")
+# Built from the datasets: changes.json and digest.md with history, trend.json latest only.
+FOLLOW_UPS = ("changes.json", "digest.md")
 FIX = 'Use letters, digits and . _ - / only, ending in "/", e.g. "orgs/acme/".'
 
 # (id, value, the exact message)
@@ -167,7 +169,9 @@ def test_local_run_writes_everything_under_the_prefix(
     summary = run(env, clock, {"output_prefix": "orgs/acme/"})
 
     written = dir_snapshot(tmp_path / "output")
-    assert set(written) == {f"orgs/acme/{name}" for name in (*FILES, "data_logger.log")}
+    assert set(written) == {
+        f"orgs/acme/{name}" for name in (*FILES, *FOLLOW_UPS, "trend.json", "data_logger.log")
+    }
     root = dir_snapshot(tmp_path / "root" / "output")
     for name in FILES[:3]:  # the same bytes as a run at the root
         assert written[f"orgs/acme/{name}"] == root[name], name
@@ -199,9 +203,20 @@ def test_s3_run_puts_latest_and_history_under_the_prefix(
     with environ(aws_env(moto_endpoint)):
         run(env, clock, {"output_prefix": "orgs/acme/"})
     objects = s3_objects(s3, "policy-prefix")
-    assert set(objects) == {f"orgs/acme/{name}" for name in FILES} | {
-        f"orgs/acme/history/2026-11-30/{name}" for name in FILES
+    assert set(objects) == {f"orgs/acme/{name}" for name in (*FILES, *FOLLOW_UPS, "trend.json")} | {
+        f"orgs/acme/history/2026-11-30/{name}" for name in (*FILES, *FOLLOW_UPS)
     }
-    for name in FILES:
+    for name in (*FILES, *FOLLOW_UPS):
         assert objects[f"orgs/acme/{name}"] == objects[f"orgs/acme/history/2026-11-30/{name}"]
     assert json.loads(objects["orgs/acme/run_summary.json"])["status"] == "succeeded"
+
+    # A second run reads back the copies under its prefix, not the (unreadable) root ones.
+    s3.put_object(Bucket="policy-prefix", Key="repositories.json", Body=b"not json")
+    with environ(aws_env(moto_endpoint)):
+        run(env, clock, {"output_prefix": "orgs/acme/"})
+    changes = json.loads(s3_objects(s3, "policy-prefix")["orgs/acme/changes.json"])
+    assert {
+        changes[name]["status"] for name in ("repositories", "dependabot", "secret_scanning")
+    } == {"compared"}
+    trend = json.loads(s3_objects(s3, "policy-prefix")["orgs/acme/trend.json"])
+    assert [point["date"] for point in trend] == ["2026-11-30"]  # the same day: replaced

@@ -48,6 +48,7 @@ ROUTE_SAMPLES = {
     "repository": ("GET", "/repos/acme/api"),
     "branches": ("GET", "/repositories/7/branches?protected=false&per_page=100"),
     "git_blobs": ("GET", "/repos/acme/api/git/blobs/" + "a" * 40),
+    "contents": ("GET", "/repos/acme/.github-private/contents/policy/exceptions.toml"),
     "dependabot_alerts": ("GET", "/orgs/acme/dependabot/alerts?state=open&per_page=100&after="),
     "secret_scanning_alerts": (
         "GET",
@@ -495,3 +496,19 @@ def test_a_breach_fails_the_test_that_made_it(pytester: pytest.Pytester) -> None
     assert "GET /orgs/acme/repos?per_page=101: repos/list-for-org: per_page: 101" in text
     assert "REST contract violation(s) against GitHub's description" in text
     assert json.dumps("per_page=1000")[1:-1] in text
+
+
+def test_a_multi_segment_path_parameter_may_span_slashes() -> None:
+    """GitHub marks the contents API's ``path`` ``x-multi-segment``; other parameters are one
+    segment each."""
+    spec = description()
+    found = spec.match("GET", "/repos/acme/.github-private/contents/policy/sub/exceptions.toml")
+    assert found is not None
+    op, params = found
+    assert op.template == "/repos/{owner}/{repo}/contents/{path}"
+    assert params == {
+        "owner": "acme",
+        "repo": ".github-private",
+        "path": "policy/sub/exceptions.toml",
+    }
+    assert spec.match("GET", "/repos/acme/api/extra/git/blobs/" + "a" * 40) is None

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from datalogger.outputs import READ_BACK_FILES
 from tests.contract import checklist_names
 from tests.fake_github import FakeGitHub, Faults, sample_org
 
@@ -192,6 +193,7 @@ def packaged_prod(service_dir: Path, tmp_path_factory: pytest.TempPathFactory) -
         "--param=scheduleEnabled=false",
         "--param=alarmEmail=platform-team@acme.example",
         "--param=githubApiUrl=https://ghe.example.com/api/v3",
+        "--param=digestEmail=security-team@acme.example",
     )
 
 
@@ -224,6 +226,9 @@ def test_params_set_environment_memory_schedule_and_iam(packaged_prod: Packaged)
         "AWS_SECRET_NAME": "acme/github-app-key",
         "S3_BUCKET": "acme-policy-data-123456789012",
         "GITHUB_API_URL": "https://ghe.example.com/api/v3",
+        "DIGEST_TOPIC_ARN": {
+            "Fn::If": ["HasDigestEmail", {"Ref": "DigestTopic"}, {"Ref": "AWS::NoValue"}]
+        },
     }
     rule = packaged_prod.only_resource("AWS::Events::Rule")
     assert rule["Properties"]["State"] == "DISABLED"
@@ -281,9 +286,15 @@ def test_role_may_only_put_objects_in_the_bucket_and_read_the_one_secret(
             by_service.setdefault(action.split(":")[0], []).append(statement)
     assert set(by_service) == {"logs", "s3", "secretsmanager"}
 
-    (s3,) = by_service["s3"]
-    assert _actions(s3) == ["s3:PutObject"]
-    assert _resources(s3) == [f"arn:aws:s3:::{SERVICE}-dev-eu-west-1/*"]
+    put, get = by_service["s3"]
+    assert _actions(put) == ["s3:PutObject"]
+    assert _resources(put) == [f"arn:aws:s3:::{SERVICE}-dev-eu-west-1/*"]
+    # Reading grows by exactly the latest copies the run reads before replacing them.
+    assert _actions(get) == ["s3:GetObject"]
+    assert _resources(get) == [
+        f"arn:aws:s3:::{SERVICE}-dev-eu-west-1/{key}"
+        for key in ("repositories.json", "dependabot.json", "secret_scanning.json", "trend.json")
+    ]
 
     (secrets,) = by_service["secretsmanager"]
     assert _actions(secrets) == ["secretsmanager:GetSecretValue"]
@@ -516,6 +527,15 @@ def test_invoke_local_exits_non_zero_when_a_collection_fails(
 # --- failure alarm -------------------------------------------------------------
 
 
+def test_the_run_reads_exactly_the_keys_the_role_may_get(
+    packaged: Packaged, tmp_path: Path
+) -> None:
+    """The keys in the s3:GetObject statement are the files the code reads back."""
+    statement = next(s for s in packaged.role_statements() if _actions(s) == ["s3:GetObject"])
+    keys = [resource.rsplit("/", 1)[1] for resource in _resources(statement)]
+    assert sorted(keys) == sorted(READ_BACK_FILES)
+
+
 def test_a_failed_run_raises_an_alarm_on_a_topic(packaged: Packaged) -> None:
     alarm = packaged.only_resource("AWS::CloudWatch::Alarm")["Properties"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Errors")
@@ -525,13 +545,12 @@ def test_a_failed_run_raises_an_alarm_on_a_topic(packaged: Packaged) -> None:
     assert alarm["Threshold"] == 1
     assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["TreatMissingData"] == "notBreaching"  # weeks without a run are not failures
-    topics = packaged.resources_of_type("AWS::SNS::Topic")
-    assert alarm["AlarmActions"] == [{"Ref": name} for name in topics]
+    assert alarm["AlarmActions"] == [{"Ref": "FailureTopic"}]
 
 
 def alarm_email(packaged: Packaged) -> str:
     """The address the subscription would go to; it exists only when this is not empty."""
-    subscription = packaged.only_resource("AWS::SNS::Subscription")
+    subscription = packaged.resources_of_type("AWS::SNS::Subscription")["FailureTopicEmail"]
     condition = packaged.template["Conditions"][subscription["Condition"]]
     assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}
     assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
@@ -546,6 +565,70 @@ def test_no_alarm_email_means_no_subscription(packaged: Packaged) -> None:
 
 def test_alarm_email_param_subscribes_that_address(packaged_prod: Packaged) -> None:
     assert alarm_email(packaged_prod) == "platform-team@acme.example"
+
+
+# --- the weekly digest by e-mail ---------------------------------------------------
+
+DIGEST_RESOURCES = {
+    "DigestTopic": "AWS::SNS::Topic",
+    "DigestTopicEmail": "AWS::SNS::Subscription",
+    "DigestPublishPolicy": "AWS::IAM::Policy",
+}
+
+
+def digest_email(packaged: Packaged) -> str:
+    """The digest address; the digest resources exist only when it is not empty."""
+    condition = packaged.template["Conditions"]["HasDigestEmail"]
+    assert condition == {"Fn::Not": [{"Fn::Equals": [{"Ref": "DigestEmail"}, ""]}]}
+    resources = packaged.template["Resources"]
+    for name, resource_type in DIGEST_RESOURCES.items():
+        assert resources[name]["Type"] == resource_type
+        assert resources[name]["Condition"] == "HasDigestEmail"
+    default: str = packaged.template["Parameters"]["DigestEmail"]["Default"]
+    return default
+
+
+def test_no_digest_email_means_no_topic_subscription_policy_or_variable(
+    packaged: Packaged,
+) -> None:
+    assert digest_email(packaged) == ""
+    variables = packaged.function_properties()["Environment"]["Variables"]
+    assert "DIGEST_TOPIC_ARN" not in variables
+    assert "sns:" not in json.dumps(packaged.role_statements())
+
+
+def test_digest_email_gives_a_topic_its_subscription_and_publish_on_it_alone(
+    packaged_prod: Packaged,
+) -> None:
+    assert digest_email(packaged_prod) == "security-team@acme.example"
+    resources = packaged_prod.template["Resources"]
+    subscription = resources["DigestTopicEmail"]["Properties"]
+    assert subscription == {
+        "TopicArn": {"Ref": "DigestTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "DigestEmail"},
+    }
+    policy = resources["DigestPublishPolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "IamRoleLambdaExecution"}]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Action": ["sns:Publish"], "Resource": [{"Ref": "DigestTopic"}]}
+    ]
+    # The role itself gains nothing for SNS: the publish grant is this policy alone.
+    assert "sns:" not in json.dumps(packaged_prod.role_statements())
+    policies = packaged_prod.resources_of_type("AWS::IAM::Policy")
+    assert list(policies) == ["DigestPublishPolicy"]
+
+
+def test_template_with_the_digest_passes_cfn_lint(packaged_prod: Packaged) -> None:
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run(  # noqa: S603 - the venv's cfn-lint on our template
+        [str(cfn_lint), str(packaged_prod.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
 
 
 # --- many organisations (the `orgs` param) -------------------------------------
@@ -569,6 +652,9 @@ ONE_ORGANISATION_RESOURCES = {
     "FailureTopic",
     "FailureTopicEmail",
     "FailureAlarm",
+    "DigestTopic",  # these three only with digestEmail (condition HasDigestEmail)
+    "DigestTopicEmail",
+    "DigestPublishPolicy",
     "DataBucket",
     "DataBucketPolicy",
 }
@@ -713,12 +799,17 @@ def test_orgs_each_role_has_least_privilege(packaged_orgs: Packaged) -> None:
     }
     data_logger = _grants(packaged_orgs, "IamRoleLambdaExecution")
     assert data_logger["s3:PutObject"] == [f"arn:aws:s3:::{BUCKET}/*"]
+    # Each organisation's run reads back its own latest copies, under orgs/LOGIN/.
+    assert data_logger["s3:GetObject"] == [
+        f"arn:aws:s3:::{BUCKET}/orgs/*/{name}" for name in READ_BACK_FILES
+    ]
     assert set(data_logger) == {
         "logs:CreateLogStream",
         "logs:CreateLogGroup",
         "logs:TagResource",
         "logs:PutLogEvents",
         "s3:PutObject",
+        "s3:GetObject",
         "secretsmanager:GetSecretValue",
     }
 

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from datalogger.errors import WriteError
+from datalogger.errors import ReadError, WriteError
 from datalogger.writers import (
     CONTENT_TYPE,
     DATASET_FILES,
     LocalWriter,
     S3Writer,
+    StoredCopy,
     dataset_bytes,
     json_bytes,
 )
@@ -189,3 +192,83 @@ def test_s3_writer_builds_its_client_from_boto3_variables(s3: Any, moto_endpoint
     with environ(aws_env(moto_endpoint)):
         S3Writer(BUCKET, date(2026, 11, 30)).write("secret_scanning.json", b"[]\n")
     assert s3_objects(s3, BUCKET)["secret_scanning.json"] == b"[]\n"
+
+
+# --------------------------------------------------------------------------- reading back
+
+
+def test_local_read_latest_gives_the_bytes_and_the_file_mtime(tmp_path: Path) -> None:
+    writer = LocalWriter(tmp_path)
+    assert writer.read_latest("repositories.json") is None
+    writer.write("repositories.json", b"[]\n")
+    os.utime(tmp_path / "repositories.json", (1_764_500_000, 1_764_500_000))
+    copy = writer.read_latest("repositories.json")
+    assert copy == StoredCopy(b"[]\n", datetime.fromtimestamp(1_764_500_000, UTC))
+    assert copy.written_at.tzinfo is UTC
+
+
+def test_local_read_latest_of_an_unreadable_path_raises_read_error(tmp_path: Path) -> None:
+    (tmp_path / "trend.json").mkdir()  # a directory where the file should be
+    with pytest.raises(ReadError) as info:
+        LocalWriter(tmp_path).read_latest("trend.json")
+    assert str(tmp_path / "trend.json") in str(info.value)
+
+
+def test_local_history_flag_changes_nothing_locally(tmp_path: Path) -> None:
+    assert LocalWriter(tmp_path).write("trend.json", b"[]\n", history=False) == [
+        str(tmp_path / "trend.json")
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trend.json"]
+
+
+def test_s3_read_latest_gives_the_latest_key_and_its_last_modified(s3: Any) -> None:
+    writer = S3Writer(BUCKET, date(2026, 11, 30), s3)
+    assert writer.read_latest("dependabot.json") is None  # NoSuchKey: no previous copy
+    writer.write("dependabot.json", b"[1]\n")
+    s3.put_object(Bucket=BUCKET, Key="history/2026-11-30/dependabot.json", Body=b"[2]\n")
+    copy = writer.read_latest("dependabot.json")
+    assert copy is not None
+    assert copy.data == b"[1]\n"
+    head = s3.head_object(Bucket=BUCKET, Key="dependabot.json")
+    assert copy.written_at == head["LastModified"].astimezone(UTC)
+    assert copy.written_at.tzinfo is UTC
+
+
+def test_s3_write_without_history_puts_the_latest_key_only(s3: Any) -> None:
+    written = S3Writer(BUCKET, date(2026, 11, 30), s3).write("trend.json", b"[]\n", history=False)
+    assert written == [f"s3://{BUCKET}/trend.json"]
+    assert s3_objects(s3, BUCKET) == {"trend.json": b"[]\n"}
+
+
+def test_s3_markdown_is_stored_as_markdown(s3: Any) -> None:
+    S3Writer(BUCKET, date(2026, 11, 30), s3).write("digest.md", b"# x\n")
+    head = s3.head_object(Bucket=BUCKET, Key="digest.md")
+    assert head["ContentType"] == "text/markdown; charset=utf-8"
+
+
+class _DeniedS3:
+    """An S3 client whose GetObject answers as S3 does without s3:ListBucket, or worse."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        self.calls: list[dict[str, Any]] = []
+
+    def put_object(self, **kwargs: Any) -> Any:
+        raise AssertionError("not expected")
+
+    def get_object(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        raise ClientError({"Error": {"Code": self.code, "Message": "x"}}, "GetObject")
+
+
+def test_s3_access_denied_on_get_means_no_previous_copy() -> None:
+    client = _DeniedS3("AccessDenied")
+    assert S3Writer(BUCKET, date(2026, 11, 30), client).read_latest("trend.json") is None
+    assert client.calls == [{"Bucket": BUCKET, "Key": "trend.json"}]
+
+
+def test_s3_other_get_errors_raise_read_error_naming_the_key() -> None:
+    with pytest.raises(ReadError) as info:
+        S3Writer(BUCKET, date(2026, 11, 30), _DeniedS3("SlowDown")).read_latest("trend.json")
+    assert f"s3://{BUCKET}/trend.json" in str(info.value)
+    assert "SlowDown" in str(info.value)

@@ -18,6 +18,9 @@ with real HTTP/1.1 keep-alive, and checks what GitHub checks:
   Alert lists page by ``after=`` cursor and answer 400 to ``page=``.
   ``GET /repos/{owner}/{repo}/git/blobs/{sha}`` (route ``git_blobs``) answers
   a file by its git blob SHA-1, base64 with a newline every 60 characters.
+  ``GET /repos/{owner}/{repo}/contents/{path}`` (route ``contents``) answers
+  a file at the default branch as GitHub's ``content-file`` object, a
+  directory as its entry list, and 404 for a missing repository, file or ``ref``.
 - GraphQL: validated against the real schema (``schema.graphql`` here, a
   verbatim copy of GitHub's published SDL, so that a clean clone can test;
   ``$GITHUB_GRAPHQL_SCHEMA`` overrides it), pagination bounds, the 500,000

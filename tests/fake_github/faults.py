@@ -24,6 +24,7 @@ ROUTE_NAMES = (
     "repository",
     "branches",
     "git_blobs",
+    "contents",
     "dependabot_alerts",
     "secret_scanning_alerts",
     "graphql",

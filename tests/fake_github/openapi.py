@@ -147,6 +147,8 @@ class Parameter:
     required: bool
     schema: dict[str, Any]
     maximum: int | None
+    # ``x-multi-segment``: a path parameter that may contain "/" (a file's path).
+    multi_segment: bool = False
 
     def problem(self, raw: str) -> str | None:
         """Why ``raw`` is not a valid value, or None."""
@@ -195,7 +197,8 @@ class Operation:
     pattern: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pattern = _template_pattern(self.template)
+        multi = {name for (where, name), p in self.parameters.items() if p.multi_segment}
+        self.pattern = _template_pattern(self.template, multi)
 
     @property
     def error_statuses(self) -> set[int]:
@@ -212,12 +215,17 @@ def _correct(document: dict[str, Any]) -> None:
             node[right] = node.pop(wrong)
 
 
-def _template_pattern(template: str) -> re.Pattern[str]:
+def _template_pattern(template: str, multi_segment: set[str] | None = None) -> re.Pattern[str]:
+    """A path template as a regex; a parameter in ``multi_segment`` may span "/"."""
     parts = re.split(r"(\{[^}]+\})", template)
-    regex = "".join(
-        f"(?P<{part[1:-1]}>[^/]+)" if part.startswith("{") else re.escape(part) for part in parts
-    )
-    return re.compile(f"^{regex}$")
+
+    def piece(part: str) -> str:
+        if not part.startswith("{"):
+            return re.escape(part)
+        name = part[1:-1]
+        return f"(?P<{name}>.+)" if name in (multi_segment or set()) else f"(?P<{name}>[^/]+)"
+
+    return re.compile(f"^{''.join(piece(part) for part in parts)}$")
 
 
 class Description:
@@ -279,6 +287,7 @@ class Description:
                 required=bool(spec.get("required")),
                 schema=self.resolve(spec.get("schema", {})),
                 maximum=int(found.group(1)) if found else None,
+                multi_segment=bool(spec.get("x-multi-segment")),
             )
         body = self.resolve(operation.get("requestBody")) if "requestBody" in operation else None
         responses = {status: self.resolve(r) for status, r in operation["responses"].items()}

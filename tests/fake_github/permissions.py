@@ -29,6 +29,7 @@ ROUTE_PERMISSIONS: Final[dict[str, tuple[str, str]]] = {
     "repository": ("metadata", "docs: Get a repository — Metadata: read"),
     "branches": ("metadata", "docs: List branches — Metadata: read"),
     "git_blobs": ("contents", "docs: Get a blob — Contents: read"),
+    "contents": ("contents", "docs: Get repository content — Contents: read"),
     "dependabot_alerts": (
         "vulnerability_alerts",
         "docs: List Dependabot alerts for an organization — Dependabot alerts: read",

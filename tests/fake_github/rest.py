@@ -9,7 +9,7 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, unquote, urlencode
 
 from tests.fake_github.http_types import FakeRequest, FakeResponse, error_response, not_found
 from tests.fake_github.model import (
@@ -30,6 +30,12 @@ WEB = "https://github.com"
 API = "https://api.github.com"
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
+
+DOCS_CONTENTS = "https://docs.github.com/rest/repos/contents#get-repository-content"
+MSG_EMPTY_REPOSITORY = "This repository is empty."
+# The contents API serves files up to 1 MB in its JSON form; from 1 MB to 100 MB
+# ``content`` is empty and ``encoding`` is "none" (GitHub's REST description).
+CONTENTS_JSON_LIMIT = 1024 * 1024
 
 MSG_PAGE_NOT_SUPPORTED = "Pagination using the `page` parameter is not supported."
 MSG_BAD_CURSOR = "Invalid cursor"
@@ -523,6 +529,98 @@ class RestApi:
             "url": f"{API}/repos/{self.org.login}/{repo.name}/git/blobs/{sha}",
             "content": git_base64(data),
             "encoding": "base64",
+        }
+
+    def contents(self, request: FakeRequest, owner: str, name: str, path: str = "") -> FakeResponse:
+        """``GET /repos/{owner}/{repo}/contents/{path}`` at the default branch (``ref`` optional).
+
+        A file is the ``content-file`` object (base64 with a newline every 60
+        characters); a directory is the list of its entries; anything else 404.
+        """
+        repo = self.repository(name) if self.is_org(owner) else None
+        if repo is None:
+            return error_response(404, "Not Found", DOCS_CONTENTS)
+        if repo.is_empty:
+            return error_response(404, MSG_EMPTY_REPOSITORY, DOCS_CONTENTS)
+        ref = request.params.get("ref")
+        if ref and ref not in {branch.name for branch in repo.branches}:
+            return error_response(404, f"No commit found for the ref {ref}", DOCS_CONTENTS)
+        wanted = unquote(path).strip("/")
+        if wanted in repo.files:
+            data = repo.files[wanted].encode("utf-8")
+            return FakeResponse(200, self.content_json(repo, wanted, data))
+        entries = self._directory(repo, wanted)
+        if entries is None:
+            return error_response(404, "Not Found", DOCS_CONTENTS)
+        return FakeResponse(200, entries)
+
+    def content_json(self, repo: Repository, path: str, data: bytes) -> dict[str, Any]:
+        """GitHub's ``content-file`` object for one file at the default branch."""
+        full = f"{self.org.login}/{repo.name}"
+        branch = repo.default_branch or "main"
+        sha = git_blob_sha(data)
+        quoted = quote(path)
+        links = {
+            "self": f"{API}/repos/{full}/contents/{quoted}?ref={branch}",
+            "git": f"{API}/repos/{full}/git/blobs/{sha}",
+            "html": f"{WEB}/{full}/blob/{branch}/{quoted}",
+        }
+        small = len(data) <= CONTENTS_JSON_LIMIT
+        return {
+            "type": "file",
+            "encoding": "base64" if small else "none",
+            "size": len(data),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "content": git_base64(data) if small else "",
+            "sha": sha,
+            "url": links["self"],
+            "git_url": links["git"],
+            "html_url": links["html"],
+            "download_url": f"https://raw.githubusercontent.com/{full}/{branch}/{quoted}",
+            "_links": links,
+        }
+
+    def _directory(self, repo: Repository, path: str) -> list[dict[str, Any]] | None:
+        """The entries of directory ``path`` ("" is the root), or None when it is none."""
+        prefix = f"{path}/" if path else ""
+        children: dict[str, str] = {}
+        for file_path in repo.files:
+            if file_path.startswith(prefix):
+                head, _, rest = file_path[len(prefix) :].partition("/")
+                children[head] = "dir" if rest else "file"
+        if not children:
+            return None
+        return [
+            self._entry_json(repo, prefix + child, kind) for child, kind in sorted(children.items())
+        ]
+
+    def _entry_json(self, repo: Repository, path: str, kind: str) -> dict[str, Any]:
+        """One item of a directory listing (``content-directory``), without content."""
+        if kind == "file":
+            entry = self.content_json(repo, path, repo.files[path].encode("utf-8"))
+            del entry["content"], entry["encoding"]
+            return entry
+        full = f"{self.org.login}/{repo.name}"
+        branch = repo.default_branch or "main"
+        sha = stable_sha(f"{full}:{branch}:{path}/")
+        quoted = quote(path)
+        links = {
+            "self": f"{API}/repos/{full}/contents/{quoted}?ref={branch}",
+            "git": f"{API}/repos/{full}/git/trees/{sha}",
+            "html": f"{WEB}/{full}/tree/{branch}/{quoted}",
+        }
+        return {
+            "type": "dir",
+            "size": 0,
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "sha": sha,
+            "url": links["self"],
+            "git_url": links["git"],
+            "html_url": links["html"],
+            "download_url": None,
+            "_links": links,
         }
 
     def branches(self, request: FakeRequest, owner: str, name: str) -> FakeResponse:

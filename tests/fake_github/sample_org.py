@@ -11,6 +11,13 @@ of the given day (today by default), so ages, and therefore every dataset,
 stay the same all day and meaningful on any date.
 
 ``python -m tests.fake_github --org tests.fake_github.sample_org:build`` serves it.
+
+The organisation keeps its accepted risks in ``.github-private`` at
+``policy/exceptions.toml`` (:data:`EXCEPTIONS_SETTING`); the entries cover
+every case (active, expiring soon, expired, beyond the horizon, unknown
+check, unmatched, unused). :func:`build_second_run` is the same organisation
+a run later, with a few things changed (:data:`SECOND_RUN_CHANGES`): what
+``make demo``'s second run reports as changes.
 """
 
 from __future__ import annotations
@@ -57,12 +64,28 @@ EXPECTED_FAILED_CHECKS: dict[str, set[str]] = {
     "CustomerPortal": {"breaks_naming_convention"},
     "cli-tool": {"secret_scanning_disabled", "push_protection_disabled"},
     "edge-proxy": {"dependabot_disabled"},
+    ".github-private": {"breaks_naming_convention"},
 }
 EXPECTED_DEPENDABOT_PAST_THRESHOLD = {"critical": 4, "high": 2, "medium": 1, "low": 2}
 EXPECTED_SECRET_SCANNING_PAST_THRESHOLD = {"scratchpad", "infra-scripts", "flash-site"}
 
 # ago(days) -> the ISO timestamp that many whole days before the sample's day.
 _Ago = Callable[[int], str]
+
+# settings.exceptions for the sample organisation (the demo's config.json sets it).
+EXCEPTIONS_SETTING = {"repository": ".github-private", "path": "policy/exceptions.toml"}
+
+# What build_second_run changes, as changes.json reports it.
+SECOND_RUN_CHANGES = {
+    # a check fixed: the forgotten `develop` branch is now protected
+    "newly_passing": [{"repository": "checkout-web", "checks": ["unprotected_branches"]}],
+    # a new failure: .gitignore deleted
+    "newly_failing": [{"repository": "billing-api", "checks": ["gitignore_missing"]}],
+    # an alert fixed: checkout-web's overdue high alert (number 3)
+    "dependabot_gone": [f"https://github.com/{ORG}/checkout-web/security/dependabot/3"],
+    # a new overdue alert: a critical one in inventory-api, 8 days old (threshold 5)
+    "dependabot_new": [f"https://github.com/{ORG}/inventory-api/security/dependabot/16"],
+}
 
 _COMPLIANT_FILES_BASE = {
     "README.md": "# Service\n",
@@ -91,7 +114,7 @@ def build_for(now: datetime) -> Organization:
     def ago(days: int) -> str:
         return (day - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
-    repos = _everyday_services(ago) + _problem_repositories(ago)
+    repos = _everyday_services(ago) + _problem_repositories(ago) + [_policy_repository(ago, day)]
     return Organization(
         login=ORG,
         repositories=sorted(repos, key=lambda repo: repo.name.lower()),
@@ -105,6 +128,115 @@ def build_for(now: datetime) -> Organization:
         dependabot_alerts=_dependabot_alerts(ago),
         secret_scanning_alerts=_secret_scanning_alerts(ago),
     )
+
+
+def build_second_run() -> Organization:
+    """The sample organisation a run later: SECOND_RUN_CHANGES applied."""
+    return build_second_run_for(datetime.now(UTC))
+
+
+def build_second_run_for(now: datetime) -> Organization:
+    """build_for(now) with SECOND_RUN_CHANGES applied (every age as in build_for)."""
+    org = build_for(now)
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    checkout = org.repository("checkout-web")
+    billing = org.repository("billing-api")
+    if checkout is None or billing is None:
+        raise RuntimeError("the sample organisation lost checkout-web or billing-api")
+    checkout.branches = [Branch("main", protection_rule=True), Branch("develop", ruleset=True)]
+    del billing.files[".gitignore"]
+    for alert in org.dependabot_alerts:
+        if (alert.repository, alert.number) == ("checkout-web", 3):
+            alert.state = "fixed"
+    created = (day - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    org.dependabot_alerts.append(DependabotAlert(16, "inventory-api", "critical", created))
+    return org
+
+
+def exceptions_toml(day: datetime) -> str:
+    """The sample exceptions file, its dates counted from ``day``."""
+
+    def later(days: int) -> str:
+        return (day + timedelta(days=days)).date().isoformat()
+
+    return f"""\
+# Accepted risks of {ORG}: reviewed and merged through pull requests on
+# .github-private like any other change. Every key is required.
+
+# 0: active, and in use (legacy-reports has not been pushed for three years)
+[[exception]]
+repositories = ["legacy-*"]
+checks = ["inactive"]
+reason = "Kept read-only until the 2027 audit, then archived"
+approved_by = "security-team"
+expires = {later(180)}
+
+# 1: active, ends within 30 days: the digest says so
+[[exception]]
+repositories = ["open-sdk"]
+checks = ["license_missing"]
+reason = "Licence choice with legal; MIT expected"
+approved_by = "legal"
+expires = {later(20)}
+
+# 2: GitHub's own special name breaks the naming convention on purpose
+[[exception]]
+repositories = [".github-private"]
+checks = ["breaks_naming_convention"]
+reason = "GitHub requires this name for the organisation's private profile"
+approved_by = "security-team"
+expires = {later(300)}
+
+# 3: expired: hackathon-2023 counts as inactive again
+[[exception]]
+repositories = ["hackathon-*"]
+checks = ["inactive"]
+reason = "Conference demo"
+approved_by = "cto"
+expires = {later(-10)}
+
+# 4: beyond settings.max_exception_days (366): not applied
+[[exception]]
+repositories = ["CustomerPortal"]
+checks = ["breaks_naming_convention"]
+reason = "Renaming breaks partner integrations"
+approved_by = "platform-team"
+expires = {later(400)}
+
+# 5: names a check that does not exist: not applied
+[[exception]]
+repositories = ["docs-site"]
+checks = ["external_prs"]
+reason = "Contractors work through pull requests"
+approved_by = "web-team"
+expires = {later(60)}
+
+# 6: matches no repository: can be removed
+[[exception]]
+repositories = ["mainframe-*"]
+checks = ["unsigned_commits"]
+reason = "Signing keys not supported on the mainframe bridge"
+approved_by = "platform-team"
+expires = {later(90)}
+
+# 7: the check passes everywhere it matches: can be removed
+[[exception]]
+repositories = ["website"]
+checks = ["codeowners_missing"]
+reason = "Owned by marketing, who have no GitHub team yet"
+approved_by = "web-team"
+expires = {later(90)}
+"""
+
+
+def _policy_repository(ago: _Ago, day: datetime) -> Repository:
+    """``.github-private``: where the organisation keeps its exceptions file."""
+    files = {
+        **_COMPLIANT_FILES_BASE,
+        "PIRR.md": "Reviewed.\n",
+        "policy/exceptions.toml": exceptions_toml(day),
+    }
+    return _service(".github-private", ago, files=files)
 
 
 def _users() -> dict[str, User]:

@@ -109,6 +109,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repositories/([^/]+)/branches$"), "branches"),
     ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/git/blobs/([^/]+)$"), "git_blobs"),
+    ("GET", re.compile(r"^/repos/([^/]+)/([^/]+)/contents/(.+)$"), "contents"),
     ("GET", re.compile(r"^/orgs/([^/]+)/dependabot/alerts$"), "dependabot_alerts"),
     ("GET", re.compile(r"^/orgs/([^/]+)/secret-scanning/alerts$"), "secret_scanning_alerts"),
     ("POST", re.compile(r"^/graphql$"), "graphql"),
@@ -467,6 +468,7 @@ class FakeGitHub:
             "repository": self.rest.repository_route,
             "branches": self._branches,
             "git_blobs": self.rest.git_blob,
+            "contents": self._contents,
             "dependabot_alerts": self.rest.dependabot_alerts,
             "secret_scanning_alerts": self.rest.secret_scanning_alerts,
             "graphql": self._graphql,
@@ -486,6 +488,9 @@ class FakeGitHub:
             return handler(request, org)
 
         return answer
+
+    def _contents(self, request: FakeRequest, owner: str, name: str, path: str) -> FakeResponse:
+        return self.rest.contents(request, owner, name, path)
 
     def _branches(self, request: FakeRequest, *args: str) -> FakeResponse:
         if len(args) == 2:

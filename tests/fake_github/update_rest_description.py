@@ -46,6 +46,7 @@ OPERATIONS: tuple[tuple[str, str], ...] = (
     ("get", "/repos/{owner}/{repo}"),
     ("get", "/repos/{owner}/{repo}/branches"),
     ("get", "/repos/{owner}/{repo}/git/blobs/{file_sha}"),
+    ("get", "/repos/{owner}/{repo}/contents/{path}"),
     ("get", "/orgs/{org}/dependabot/alerts"),
     ("get", "/orgs/{org}/secret-scanning/alerts"),
 )
