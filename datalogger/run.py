@@ -250,6 +250,7 @@ def collect_all(
         pool.shutdown(wait=False, cancel_futures=True)
     failed_listing = listing.exception() if listing.done() else None
     if failed_listing is not None:
+        state.outputs.exceptions = configured_exceptions(config)  # read, never applied
         reason = f"repository inventory failed: {_failure_reason(failed_listing, deadline)}"
         return {**outcomes, **{name: CollectionOutcome.failed(reason) for name in runnable}}
     for name in runnable:
