@@ -18,8 +18,10 @@ __all__ = ["CollectionResult"]
 @dataclass(frozen=True)
 class CollectionResult:
     """A finished collection: sorted records in final field order, warnings, and (for
-    repositories) how many records have at least one unknown check."""
+    repositories) how many records have at least one unknown check and how many have
+    a non-empty ``failing``."""
 
     records: list[dict[str, Any]]
     warnings: list[str] = field(default_factory=list)
     unknown_repositories: int | None = None
+    non_compliant: int | None = None

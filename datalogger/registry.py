@@ -140,6 +140,7 @@ def collect_repositories(  # noqa: PLR0917 - the collection's whole input, spell
         records=records,
         warnings=list(found.warnings),
         unknown_repositories=sum(1 for record in records if record["unknown"]),
+        non_compliant=sum(1 for record in records if record["failing"]),
     )
 
 

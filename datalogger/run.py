@@ -313,7 +313,11 @@ def settle(
         },
     )
     return CollectionOutcome.succeeded(
-        len(result.records), seconds, warnings, result.unknown_repositories
+        len(result.records),
+        seconds,
+        warnings,
+        unknown_repositories=result.unknown_repositories,
+        non_compliant=result.non_compliant,
     )
 
 

@@ -33,6 +33,7 @@ class CollectionOutcome:
     error: str | None = None
     warnings: tuple[str, ...] = field(default_factory=tuple)
     unknown_repositories: int | None = None  # repositories only
+    non_compliant: int | None = None  # repositories only
 
     @classmethod
     def skipped(cls) -> CollectionOutcome:
@@ -51,6 +52,7 @@ class CollectionOutcome:
         seconds: float,
         warnings: tuple[str, ...] = (),
         unknown_repositories: int | None = None,
+        non_compliant: int | None = None,
     ) -> CollectionOutcome:
         return cls(
             status=SUCCEEDED,
@@ -58,6 +60,7 @@ class CollectionOutcome:
             seconds=seconds,
             warnings=warnings,
             unknown_repositories=unknown_repositories,
+            non_compliant=non_compliant,
         )
 
 
@@ -113,7 +116,7 @@ def api_block(usage: ApiUsage | None) -> dict[str, Any]:
 
 def collection_block(outcome: CollectionOutcome) -> dict[str, Any]:
     """One collection's entry: status, records, seconds, error, warnings (and, for the
-    repositories, ``unknown_repositories`` when it succeeded)."""
+    repositories, ``unknown_repositories`` and ``non_compliant`` when it succeeded)."""
     block: dict[str, Any] = {
         "status": outcome.status,
         "records": outcome.records,
@@ -123,6 +126,8 @@ def collection_block(outcome: CollectionOutcome) -> dict[str, Any]:
     }
     if outcome.unknown_repositories is not None:
         block["unknown_repositories"] = outcome.unknown_repositories
+    if outcome.non_compliant is not None:
+        block["non_compliant"] = outcome.non_compliant
     return block
 
 

@@ -87,16 +87,11 @@ def _bar(count: int, total: int) -> str:
     return "#" * max(1, round(BAR_WIDTH * count / total))
 
 
-def _passes_everything(repo: Mapping[str, Any]) -> bool:
-    return all(broken is False for broken in repo["checklist"].values())
-
-
 def _check_table(repositories: Sequence[Mapping[str, Any]]) -> list[str]:
-    """One line per check: how many repositories fail it, with a proportional bar."""
+    """One line per check: how many repositories fail it (``failing``: exceptions
+    applied, as a dashboard counts), with a proportional bar."""
     checks: list[str] = list(repositories[0]["checklist"]) if repositories else []
-    failing = Counter(
-        check for repo in repositories for check, broken in repo["checklist"].items() if broken
-    )
+    failing = Counter(check for repo in repositories for check in repo["failing"])
     total = len(repositories)
     return [
         f"  {check:<26} {failing[check]:>5}  {_bar(failing[check], total)}".rstrip()
@@ -105,9 +100,9 @@ def _check_table(repositories: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def _audited_line(repositories: Sequence[Mapping[str, Any]], in_org: int | None) -> str:
-    """How many were audited against how many exist, and how many pass every check."""
+    """How many were audited against how many exist, and how many have no failing check."""
     audited = len(repositories)
-    passing = sum(1 for repo in repositories if _passes_everything(repo))
+    passing = sum(1 for repo in repositories if not repo["failing"])
     if in_org is not None and in_org > audited:
         scope = (
             f"Repositories audited: {audited} of the {in_org} in the organisation "
@@ -115,22 +110,18 @@ def _audited_line(repositories: Sequence[Mapping[str, Any]], in_org: int | None)
         )
     else:
         scope = f"Repositories audited: {audited} (archived ones are not audited)"
-    return f"{scope}; {passing} of {audited} pass every check."
+    return f"{scope}; {passing} of {audited} have no failing check (exceptions applied)."
 
 
 def _worst_repositories(repositories: Sequence[Mapping[str, Any]], limit: int = 5) -> list[str]:
     scored = sorted(
-        (
-            (-sum(repo["checklist"].values()), repo["name"], repo["checklist"])
-            for repo in repositories
-        ),
+        ((-len(repo["failing"]), repo["name"], repo["failing"]) for repo in repositories),
         key=lambda row: (row[0], row[1]),
     )
     width = max((len(name) for _, name, _ in scored[:limit]), default=0)
     return [
-        f"  {name:<{width}}  {-negative} failed: "
-        + ", ".join(check for check, broken in checklist.items() if broken)
-        for negative, name, checklist in scored[:limit]
+        f"  {name:<{width}}  {-negative} failed: " + ", ".join(failing)
+        for negative, name, failing in scored[:limit]
         if negative < 0
     ]
 

@@ -43,6 +43,9 @@ def repo(name: str, *failing: str) -> dict[str, Any]:
         "url": f"https://github.com/acme/{name}",
         "created_at": "2024-01-01T00:00:00Z",
         "checklist": {check: check in failing for check in CHECKS},
+        "unknown": {},
+        "exceptions": {},
+        "failing": sorted(failing),
     }
 
 
@@ -124,7 +127,8 @@ def test_summary_counts_failures_per_check_worst_repositories_and_alerts(tmp_pat
     assert "GitHub policy audit of acme: SUCCEEDED" in text
     assert (
         "Repositories audited: 4 of the 6 in the organisation (the 2 archived ones are not "
-        "audited); 1 of 4 pass every check.\nHow many fail each check:\n" in text
+        "audited); 1 of 4 have no failing check (exceptions applied).\nHow many fail each check:\n"
+        in text
     )
     assert re.search(r"^  inactive\s+3\s", text, re.MULTILINE)
     assert re.search(r"^  readme_missing\s+2\s", text, re.MULTILINE)
@@ -164,7 +168,8 @@ def test_bars_are_proportional_one_hash_per_repository_up_to_the_width() -> None
 def test_the_audited_line_without_the_organisation_size() -> None:
     repositories = [repo("a"), repo("b", "inactive")]
     assert demo._audited_line(repositories, None) == (
-        "Repositories audited: 2 (archived ones are not audited); 1 of 2 pass every check."
+        "Repositories audited: 2 (archived ones are not audited); "
+        "1 of 2 have no failing check (exceptions applied)."
     )
 
 
@@ -305,3 +310,27 @@ def test_sample_organisation_is_dated_from_midnight_of_the_given_day() -> None:
     assert [a.created_at for a in billing] == ["2030-01-13T00:00:00Z", "2030-01-03T00:00:00Z"]
     assert {repo.name for repo in morning.repositories} >= set(sample_org.EXPECTED_FAILED_CHECKS)
     assert all(alert.secret.endswith("-not-real") for alert in morning.secret_scanning_alerts)
+
+
+def test_summary_counts_failing_so_an_excepted_check_is_not_counted(tmp_path: Path) -> None:
+    excepted = repo("legacy", "readme_missing")
+    excepted["exceptions"] = {
+        "readme_missing": {"reason": "mirror", "approved_by": "sec", "expires": "2027-01-31"}
+    }
+    excepted["failing"] = []
+    output = write_run(
+        tmp_path / "out",
+        {
+            name: outcome("succeeded", 2)
+            for name in ("repositories", "dependabot", "secret_scanning")
+        },
+        repositories=[excepted, repo("api", "readme_missing")],
+        dependabot=[],
+        secret_scanning=[],
+    )
+
+    text = demo.summarise(output)
+
+    assert "1 of 2 have no failing check (exceptions applied)." in text
+    assert re.search(r"^  readme_missing\s+1\s", text, re.MULTILINE)
+    assert "legacy" not in text  # not among the worst: nothing of it fails

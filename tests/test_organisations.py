@@ -260,7 +260,20 @@ def test_rollup_is_exact_and_sorted() -> None:
     }
     skipped = {"status": "skipped", "records": None, "seconds": 0.0, "error": None}
     runs = [
-        OrgRun("zeta", summary("zeta", secret_scanning=skipped)),
+        OrgRun(
+            "zeta",
+            summary(
+                "zeta",
+                repositories={
+                    "status": "succeeded",
+                    "records": 2,
+                    "seconds": 1.0,
+                    "error": None,
+                    "non_compliant": 1,
+                },
+                secret_scanning=skipped,
+            ),
+        ),
         OrgRun(
             "Beta",
             summary("Beta", "partial", dependabot=failed),
@@ -306,7 +319,7 @@ def test_rollup_is_exact_and_sorted() -> None:
                 "prefix": "orgs/zeta/",
                 "started_at": START,
                 "records": {"repositories": 2, "dependabot": 2, "secret_scanning": None},
-                "non_compliant": None,
+                "non_compliant": 1,
                 "error": None,
             },
         ],
@@ -498,7 +511,7 @@ EXPECTED_ORGANISATIONS = {
             "prefix": "orgs/acme/",
             "started_at": START,
             "records": {"repositories": 3, "dependabot": 2, "secret_scanning": 2},
-            "non_compliant": None,
+            "non_compliant": 3,
             "error": None,
         },
         {
@@ -507,7 +520,7 @@ EXPECTED_ORGANISATIONS = {
             "prefix": "orgs/globex/",
             "started_at": START,
             "records": {"repositories": 3, "dependabot": None, "secret_scanning": 2},
-            "non_compliant": None,
+            "non_compliant": 3,
             "error": "dependabot: GET /orgs/globex/dependabot/alerts answered HTTP 403: Dependabot alerts is off for the organisation or the GitHub App lacks the 'Dependabot alerts (read)' permission (GitHub said: Dependabot alerts are disabled for this organization.). No dataset was written: an empty list would claim there are no alerts.",
         },
         {
@@ -516,7 +529,7 @@ EXPECTED_ORGANISATIONS = {
             "prefix": "orgs/initech/",
             "started_at": START,
             "records": {"repositories": 3, "dependabot": 2, "secret_scanning": 2},
-            "non_compliant": None,
+            "non_compliant": 3,
             "error": None,
         },
     ],
@@ -545,6 +558,9 @@ def test_local_fan_out_three_organisations_one_failing(
         *(f"orgs/{login}/{name}" for login in ("acme", "globex", "initech") for name in FOLLOW_UPS),
     }
     document = json.loads(written["organisations.json"])
+    for entry in document["organisations"]:  # the literal below, cross-checked with the data
+        records = json.loads(written[f"orgs/{entry['org']}/repositories.json"])
+        assert entry["non_compliant"] == sum(1 for record in records if record["failing"])
     assert document == EXPECTED_ORGANISATIONS
     assert info.value.document == document
     jsonschema.Draft202012Validator(schema("organisations.schema.json")).validate(document)
