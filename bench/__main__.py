@@ -30,7 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.generate import GeneratedOrg, Settings, expected, generate
+from bench.generate import AlertCounts, GeneratedOrg, Settings, expected, generate
+from bench.lower_bound import lower_bound
 from bench.proxy import CountingProxy
 from bench.runner import (
     COLLECTIONS,
@@ -81,10 +82,38 @@ class RunResult:
     exact: bool
     load_average: float
     by_route: dict[str, int]
+    model: ModelFigures | None = None
     summary_api: dict[str, int] = field(default_factory=dict)
     phases: dict[str, float] = field(default_factory=dict)
     mismatch_kinds: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ModelFigures:
+    """A run under the service-time model, in modelled seconds."""
+
+    time_scale: float
+    wall_s: float  # the run's real wall time (run started to finished) / time_scale
+    lower_bound_s: float
+    critical: str  # the term of the lower bound that sets it
+    chains: dict[str, float]
+    rates: dict[str, float]
+    width_s: float
+    service_s: float  # modelled service time of every answer, summed
+    late: int  # answers the fake computed only after their modelled time
+    late_s: float
+    late_by_route: dict[str, float]
+    secondary_trips: dict[str, int]
+    graphql_timeouts: int
+    peak_rest_points: int
+    peak_graphql_points: int
+    peak_concurrency: int
+    process_wall_s: float = 0.0  # the handler process from spawn to exit / time_scale
+
+    @property
+    def ratio(self) -> float:
+        return self.wall_s / self.lower_bound_s if self.lower_bound_s else float("inf")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -95,7 +124,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="active repositories; a comma-separated list runs each size (default 2000)",
     )
     parser.add_argument("--latency-ms", type=float, default=50.0, help="fake's latency per request")
-    parser.add_argument("--threads", type=int, default=20, help="handler thread_count (default 20)")
+    parser.add_argument(
+        "--threads", type=int, default=40, help="handler thread_count (default 40, as config.json)"
+    )
     parser.add_argument(
         "--repeat",
         type=int,
@@ -131,6 +162,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="pad every alert the fake sends to GitHub's real size (~7 kB of JSON) through the "
         "proxy, to measure memory against realistic pages (implies the proxy's extra hop)",
     )
+    parser.add_argument(
+        "--model",
+        action="store_true",
+        help="serve under the fake's GitHub-like service-time model and enforce GitHub's "
+        "secondary limits; report modelled wall time beside the computed lower bound",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.25,
+        help="with --model: real seconds per modelled second (default 0.25: four times faster "
+        "than GitHub)",
+    )
+    parser.add_argument(
+        "--dependabot-alerts",
+        type=int,
+        help="open Dependabot alerts in the organisation (default: about 1.2 per repository)",
+    )
+    parser.add_argument(
+        "--secret-alerts",
+        type=int,
+        help="open secret scanning alerts (default: about 0.4 per repository)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     try:
@@ -142,16 +196,52 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--collections must name some of {', '.join(COLLECTIONS)}")
     if not args.sizes or min(args.sizes) < 1 or args.repeat < 1 or args.threads < 1:
         parser.error("--repos, --repeat and --threads must be at least 1")
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be positive")
+    if args.model and (args.classify or args.github_sized_alerts):
+        parser.error("--model times the handler: it cannot go through the counting proxy")
+    args.alerts = AlertCounts(args.dependabot_alerts, args.secret_alerts)
     return args
 
 
 def _delta(after: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
     routes = Counter(after.get("by_route", {}))
     routes.subtract(before.get("by_route", {}))
+    trips = Counter(after.get("secondary_trips", {}))
+    trips.subtract(before.get("secondary_trips", {}))
+    counts = (
+        "total",
+        "rest",
+        "graphql",
+        "graphql_points",
+        "tokens_issued",
+        "late",
+        "graphql_timeouts",
+    )
+    return (
+        {key: int(after.get(key, 0)) - int(before.get(key, 0)) for key in counts}
+        | {
+            key: float(after.get(key, 0.0)) - float(before.get(key, 0.0))
+            for key in ("service_seconds", "late_seconds")
+        }
+        | {
+            # Peaks since the fake started (the warm-up adds nothing near them).
+            key: int(after.get(key, 0))
+            for key in ("peak_rest_points", "peak_graphql_points", "peak_concurrency")
+        }
+        | {"by_route": {route: count for route, count in sorted(routes.items()) if count}}
+        | {"secondary_trips": {kind: count for kind, count in trips.items() if count}}
+        | {"late_by_route": _float_delta(after, before, "late_by_route")}
+    )
+
+
+def _float_delta(after: dict[str, Any], before: dict[str, Any], key: str) -> dict[str, float]:
+    old = before.get(key, {})
     return {
-        key: int(after.get(key, 0)) - int(before.get(key, 0))
-        for key in ("total", "rest", "graphql", "graphql_points", "tokens_issued")
-    } | {"by_route": {route: count for route, count in sorted(routes.items()) if count}}
+        name: round(value - old.get(name, 0.0), 3)
+        for name, value in after.get(key, {}).items()
+        if value - old.get(name, 0.0) > 0
+    }
 
 
 def _started_at(summary: dict[str, Any] | None, fallback: datetime) -> datetime:
@@ -166,10 +256,12 @@ def measure(
     """Every run of one size: start the fake, run the handler, verify, stop the fake."""
     anchor = int(time.time())
     env = bench_env(anchor)
-    generated = generate(n, datetime.fromtimestamp(anchor, tz=UTC))
+    generated = generate(n, datetime.fromtimestamp(anchor, tz=UTC), args.alerts)
     results: list[RunResult] = []
     comparisons: list[Comparison] = []
-    with start_fake(n, args.latency_ms, workdir, env) as fake:
+    scale = args.time_scale if args.model else None
+    spec = args.alerts.spec(n)
+    with start_fake(spec, args.latency_ms, workdir, env, time_scale=scale) as fake:
         warm_up(fake)
         for run in range(1, args.repeat + 1):
             run_dir = workdir / f"run-{run}"
@@ -215,6 +307,7 @@ def _one_run(
             timeout=args.timeout,
             profile_to=profile_to,
             collections=args.enabled,
+            time_scale=args.time_scale if args.model else None,
         )
     finally:
         if proxy:
@@ -259,10 +352,50 @@ def _one_run(
         phases=phase_seconds(handler.log_file),
         mismatch_kinds=dict(comparison.kinds),
     )
+    if args.model:
+        # The invocation's own time ("run started" to "run finished"), as Lambda
+        # bills it; the interpreter's start and imports come before it.
+        run_seconds = result.phases.get("run", handler.wall_seconds)
+        result.model = _model_figures(generated, run_seconds, delta, args.time_scale)
+        result.model.process_wall_s = handler.wall_seconds / args.time_scale
+        result.phases = _modelled_phases(result.phases, args.time_scale)
     result.failures = _failures(result, handler, args)
     if result.failures:
         _print_log_tail(handler)
     return result, comparison
+
+
+def _model_figures(
+    generated: GeneratedOrg, wall_seconds: float, delta: dict[str, Any], scale: float
+) -> ModelFigures:
+    bound = lower_bound(generated.org)
+    return ModelFigures(
+        time_scale=scale,
+        wall_s=wall_seconds / scale,
+        lower_bound_s=bound.seconds,
+        critical=bound.critical,
+        chains=bound.chains,
+        rates=bound.rates,
+        width_s=bound.width,
+        service_s=float(delta["service_seconds"]),
+        late=int(delta["late"]),
+        late_s=float(delta["late_seconds"]),
+        late_by_route=dict(delta["late_by_route"]),
+        secondary_trips=dict(delta["secondary_trips"]),
+        graphql_timeouts=int(delta["graphql_timeouts"]),
+        peak_rest_points=int(delta["peak_rest_points"]),
+        peak_graphql_points=int(delta["peak_graphql_points"]),
+        peak_concurrency=int(delta["peak_concurrency"]),
+    )
+
+
+def _modelled_phases(phases: dict[str, float], scale: float) -> dict[str, float]:
+    """Log-timestamp phases (real seconds) to modelled ones; collection durations already
+    are (the handler measures them on its scaled clock)."""
+    return {
+        name: seconds / scale if name in ("inventory", "run") else seconds
+        for name, seconds in phases.items()
+    }
 
 
 def _failures(result: RunResult, handler: HandlerRun, args: argparse.Namespace) -> list[str]:
@@ -275,6 +408,10 @@ def _failures(result: RunResult, handler: HandlerRun, args: argparse.Namespace) 
     if not result.exact:
         failures.append(f"{where}: datasets differ from the expected ones")
     failures += [f"{where}: {problem}" for problem in _summary_disagreements(result)]
+    if result.model is not None and result.model.secondary_trips:
+        failures.append(
+            f"{where}: tripped GitHub's secondary limits {result.model.secondary_trips}"
+        )
     if args.smoke and result.per_active_repo > BUDGET_PER_ACTIVE_REPO:
         failures.append(
             f"{where}: {result.per_active_repo:.3f} requests per active repository "
@@ -381,6 +518,68 @@ def _print_rows(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> Non
         print("  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)))
 
 
+def print_model(results: list[RunResult]) -> None:
+    """Modelled wall time beside the lower bound, and what the fake saw of the limits."""
+    modelled = [r for r in results if r.model is not None]
+    if not modelled:
+        return
+    print()
+    print("Under the service-time model (modelled seconds = real seconds / time scale)")
+    header = (
+        "N",
+        "run",
+        "scale",
+        "wall s",
+        "process s",
+        "lower bound s",
+        "ratio",
+        "bound set by",
+        "late answers",
+        "2ndary trips",
+        "peak REST pts/min",
+        "peak GraphQL pts/min",
+        "peak concurrent",
+        "GraphQL 502",
+    )
+    rows = []
+    for r in modelled:
+        m = r.model
+        assert m is not None
+        rows.append(
+            (
+                str(r.repos),
+                str(r.run),
+                _fmt(m.time_scale, 2),
+                _fmt(m.wall_s, 1),
+                _fmt(m.process_wall_s, 1),
+                _fmt(m.lower_bound_s, 1),
+                _fmt(m.ratio, 2),
+                m.critical,
+                f"{m.late} ({m.late_s:.1f} s)",
+                str(sum(m.secondary_trips.values())),
+                str(m.peak_rest_points),
+                str(m.peak_graphql_points),
+                str(m.peak_concurrency),
+                str(m.graphql_timeouts),
+            )
+        )
+    _print_rows(header, rows)
+    for r in modelled:
+        if r.model is not None and r.model.late_by_route:
+            print(f"  N={r.repos}#{r.run} late seconds by route: {r.model.late_by_route}")
+    print()
+    print("Lower bound terms (modelled seconds)")
+    models = [r.model for r in modelled if r.model is not None]
+    terms: dict[str, list[float]] = {}
+    for m in models:
+        for term, seconds in [*m.chains.items(), *m.rates.items(), ("concurrency", m.width_s)]:
+            terms.setdefault(term, []).append(seconds)
+    _print_rows(
+        ("term", *(f"N={r.repos}#{r.run}" for r in modelled)),
+        [(term, *(_fmt(v, 1) for v in values)) for term, values in terms.items()],
+    )
+
+
 def print_targets(results: list[RunResult]) -> None:
     """Issue 5's targets, for the runs they apply to, and GitHub's hourly budgets."""
     lines = []
@@ -459,6 +658,7 @@ def main(argv: list[str] | None = None) -> int:
         + (", alerts padded to GitHub's size" if args.github_sized_alerts else "")
     )
     print_table(results)
+    print_model(results)
     print_targets(results)
     print_mismatches(comparisons)
     if args.json:

@@ -216,15 +216,43 @@ def anchor_from_env() -> datetime:
         raise ValueError(f"{ANCHOR_ENV} must be whole epoch seconds, got {raw!r}") from error
 
 
-def build(n_active: int | str) -> Organization:
+@dataclass(frozen=True)
+class AlertCounts:
+    """Open alerts wanted (None: about 1.2 Dependabot and 0.4 secret scanning alerts
+    per repository, archived included, as the generator always made)."""
+
+    dependabot_open: int | None = None
+    secret_scanning_open: int | None = None
+
+    def spec(self, n_active: int) -> str:
+        """The ``--org-arg`` text that rebuilds this organisation: ``N[:D:S]``."""
+        if self.dependabot_open is None and self.secret_scanning_open is None:
+            return str(n_active)
+        d = "" if self.dependabot_open is None else str(self.dependabot_open)
+        s = "" if self.secret_scanning_open is None else str(self.secret_scanning_open)
+        return f"{n_active}:{d}:{s}"
+
+
+def parse_spec(spec: int | str) -> tuple[int, AlertCounts]:
+    """``N`` or ``N:D:S`` (active repositories, open Dependabot / secret scanning alerts)."""
+    parts = str(spec).split(":")
+    if len(parts) not in (1, 3):
+        raise ValueError(f"expected N or N:D:S, got {spec!r}")
+    counts = [int(part) if part else None for part in parts[1:]] or [None, None]
+    return int(parts[0]), AlertCounts(counts[0], counts[1])
+
+
+def build(spec: int | str) -> Organization:
     """The benchmark organisation (factory for ``python -m tests.fake_github --org``)."""
-    return generate(int(n_active), anchor_from_env()).org
+    n_active, alerts = parse_spec(spec)
+    return generate(n_active, anchor_from_env(), alerts).org
 
 
-def generate(n_active: int, anchor: datetime) -> GeneratedOrg:
+def generate(n_active: int, anchor: datetime, alerts: AlertCounts | None = None) -> GeneratedOrg:
     """Build the organisation for ``n_active`` active repositories around ``anchor``."""
     if n_active < 1:
         raise ValueError(f"the benchmark needs at least one active repository, got {n_active}")
+    alerts = alerts or AlertCounts()
     anchor = anchor.replace(microsecond=0)
     rng = random.Random(f"{SEED}:{n_active}:{int(anchor.timestamp())}")
     org = Organization(login=ORG_LOGIN)
@@ -244,6 +272,10 @@ def generate(n_active: int, anchor: datetime) -> GeneratedOrg:
     rng.shuffle(repos)
     org.repositories = repos
     _add_alerts(org, rng, anchor)
+    if alerts.dependabot_open is not None:
+        org.dependabot_alerts = _dependabot_alerts(org, rng, anchor, alerts.dependabot_open)
+    if alerts.secret_scanning_open is not None:
+        org.secret_scanning_alerts = _secret_alerts(org, rng, anchor, alerts.secret_scanning_open)
     generated = GeneratedOrg(org=org, anchor=anchor, plans=plans)
     _PLANS[org.id] = generated
     return generated
@@ -834,6 +866,53 @@ def _secret_alert(
         push_protection_bypassed=rng.choice((False, False, True, None)),
         omit=tuple(path for path in _SECRET_OMISSIONS if rng.random() < 0.08),
     )
+
+
+# An advisory published today opens alerts in many repositories in the same
+# second: this share of alerts repeats the previous one's creation time.
+SAME_SECOND_SHARE = 0.2
+
+
+def _dependabot_alerts(
+    org: Organization, rng: random.Random, anchor: datetime, open_count: int
+) -> list[DependabotAlert]:
+    """``open_count`` open alerts (and 15 % as many closed ones) over random repositories."""
+    thresholds = Settings().dependabot_thresholds
+    names = sorted(repo.name for repo in org.repositories)
+    numbers: dict[str, int] = {}
+    alerts: list[DependabotAlert] = []
+    closed = round(open_count * 0.15)
+    severity, created = "medium", anchor
+    for index in range(open_count + closed):
+        if index == 0 or rng.random() >= SAME_SECOND_SHARE:
+            severity = rng.choices(SEVERITIES, weights=(10, 30, 40, 20))[0]
+            created = _alert_time(rng, anchor, thresholds[severity])
+        name = rng.choice(names)
+        numbers[name] = numbers.get(name, 0) + 1
+        state = "open" if index < open_count else rng.choice(("dismissed", "fixed"))
+        alerts.append(
+            _dependabot_alert(rng, numbers[name], name, severity, _format(created), state)
+        )
+    return alerts
+
+
+def _secret_alerts(
+    org: Organization, rng: random.Random, anchor: datetime, open_count: int
+) -> list[SecretScanningAlert]:
+    """``open_count`` open alerts (and 25 % as many resolved ones) over random repositories."""
+    threshold = Settings().secret_scanning_threshold
+    names = sorted(repo.name for repo in org.repositories)
+    numbers: dict[str, int] = {}
+    alerts: list[SecretScanningAlert] = []
+    created = anchor
+    for index in range(open_count + round(open_count * 0.25)):
+        if index == 0 or rng.random() >= SAME_SECOND_SHARE:
+            created = _alert_time(rng, anchor, threshold)
+        name = rng.choice(names)
+        numbers[name] = numbers.get(name, 0) + 1
+        state = "open" if index < open_count else "resolved"
+        alerts.append(_secret_alert(rng, numbers[name], name, _format(created), state))
+    return alerts
 
 
 # --------------------------------------------------------------------------- expectations

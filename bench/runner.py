@@ -24,6 +24,7 @@ from typing import Any
 import urllib3
 
 from bench.generate import ANCHOR_ENV, Settings
+from bench.scaled_handler import TIME_SCALE_ENV
 from datalogger import registry
 from github_client import GitHubClient, GitHubError
 from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process
@@ -70,16 +71,36 @@ def bench_env(anchor: int) -> dict[str, str]:
     """This process's environment with the anchor set and the handler's variables removed."""
     env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED_ENV}
     env[ANCHOR_ENV] = str(anchor)
+    # The same set order in every run: the handler then sends the same batches,
+    # which a frozen fake answers from memory the second time.
+    env["PYTHONHASHSEED"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
 
-def start_fake(n_active: int, latency_ms: float, workdir: Path, env: dict[str, str]) -> FakeProcess:
-    """Start the fake over ``bench.generate:build(n_active)``; its stderr goes to ``fake.log``."""
+def start_fake(
+    org_spec: str,
+    latency_ms: float,
+    workdir: Path,
+    env: dict[str, str],
+    time_scale: float | None = None,
+) -> FakeProcess:
+    """Start the fake over ``bench.generate:build(org_spec)``; its stderr goes to ``fake.log``.
+
+    ``time_scale``: serve under the service-time model and GitHub's secondary
+    limits, a modelled second lasting ``time_scale`` real seconds.
+    """
     log_path = workdir / "fake.log"
+    model = (
+        []
+        if time_scale is None
+        else ["--service-model", "--secondary-limits", "--time-scale", str(time_scale)]
+    )
     options = [
+        *model,
+        "--frozen-org",
         "--org-arg",
-        str(n_active),
+        org_spec,
         "--latency-ms",
         str(latency_ms),
         # Measure, do not throttle: the points spent are reported against
@@ -173,6 +194,7 @@ def run_handler(
     timeout: float,
     profile_to: Path | None = None,
     collections: Sequence[str] = COLLECTIONS,
+    time_scale: float | None = None,
 ) -> HandlerRun:
     """Run the handler once against ``fake`` in a child process and measure it.
 
@@ -195,9 +217,13 @@ def run_handler(
         "THREAD_COUNT": str(threads),
         "LOG_LEVEL": "INFO",
     }
-    command = [sys.executable, "-m", "handler"]
+    module = "handler"
+    if time_scale is not None:  # the handler counts modelled time like the fake
+        module = "bench.scaled_handler"
+        child_env[TIME_SCALE_ENV] = str(time_scale)
+    command = [sys.executable, "-m", module]
     if profile_to is not None:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-m", "handler"]
+        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-m", module]
     log_file = run_dir / "handler.log"
     with log_file.open("wb") as log:
         start = time.monotonic()

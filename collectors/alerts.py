@@ -53,6 +53,7 @@ from collectors.shapes import (
     optional_str,
 )
 from github_client import ForbiddenError, GitHubClient, NotFoundError
+from github_client.streams import BothEnds, read_streams
 from github_client.urls import ParamValue
 
 logger = logging.getLogger(__name__)
@@ -152,6 +153,9 @@ class AlertKind(Generic[F]):
     permission: str  # the App permission, as GitHub's settings page names it
     params: Filters  # sent on the first request of every chain
     facts_of: Callable[[Mapping[str, Any], str], F]
+    # Filters that partition the listing: every chain is read as one stream per
+    # split (see github_client.streams), each from both ends.
+    splits: tuple[Filters, ...] = ({},)
 
     def path(self, org: str) -> str:
         """The organisation's endpoint."""
@@ -165,6 +169,10 @@ DEPENDABOT = AlertKind(
     permission="Dependabot alerts (read)",
     params={"state": "open", "per_page": PER_PAGE},
     facts_of=dependabot_facts,
+    # Every alert has exactly one of these severities (an enum in GitHub's REST
+    # description): one chain per severity loses and repeats nothing. ``ecosystem``
+    # and ``scope`` do not partition: GitHub adds ecosystems, and scope may be null.
+    splits=tuple({"severity": severity} for severity in ("critical", "high", "medium", "low")),
 )
 
 SECRET_SCANNING = AlertKind(
@@ -189,18 +197,43 @@ def secret_scanning_chains(generic_types: Sequence[str]) -> list[Filters]:
 # --------------------------------------------------------------------------- listing
 
 
-def list_chain(client: GitHubClient, kind: AlertKind[F], org: str, filters: Filters) -> Iterator[F]:
-    """The facts of every alert one listing chain returns, one page in memory at a time.
+def alert_identity(alert: object) -> str:
+    """What tells two alerts apart: their URL (``html_url``, else ``url``)."""
+    if isinstance(alert, Mapping):
+        for key in ("html_url", "url"):
+            if isinstance(alert.get(key), str):
+                return str(alert[key])
+    return repr(sorted(alert.items())) if isinstance(alert, Mapping) else repr(alert)
 
-    A chain is the first request (the kind's parameters plus ``filters``) and
-    every ``rel="next"`` page after it. Organisations with tens of thousands of
-    open alerts never hold their pages (large objects: the whole advisory and
+
+def alert_created(alert: object) -> str:
+    """The value both listings sort by (``created_at``; absent: "")."""
+    value = alert.get("created_at") if isinstance(alert, Mapping) else None
+    return value if isinstance(value, str) else ""
+
+
+# Both organisation listings sort by creation time (``sort=created``, the default),
+# either way (``direction``): each chain is read from both ends at once.
+BY_CREATION = BothEnds(identity=alert_identity, sort_value=alert_created)
+
+
+def list_chains(
+    client: GitHubClient, kind: AlertKind[F], org: str, chains: Sequence[Filters]
+) -> Iterator[F]:
+    """The facts of every alert the listing chains return, a few pages in memory at a time.
+
+    Each chain (the kind's parameters plus its filters) is read as one cursor
+    stream per split of the kind, each from both ends, all at once
+    (``github_client.streams``): the wall time is the longest half-chain, not
+    the whole listing's page count. Organisations with tens of thousands of open
+    alerts never hold their pages (large objects: the whole advisory and
     repository) at once.
     """
     path = kind.path(org)
     where = f"GET {path}"
+    splits = [{**chain, **split} for chain in chains for split in kind.splits]
     try:
-        for item in client.paginate(path, {**kind.params, **filters}):
+        for item in read_streams(client, path, kind.params, splits, both_ends=BY_CREATION):
             yield kind.facts_of(as_object(item, where, "alert"), where)
     except (ForbiddenError, NotFoundError) as exc:
         raise FeatureUnavailableError(
@@ -239,16 +272,19 @@ def collect_alerts(  # noqa: PLR0917 (each argument is one concern of the caller
     """Every alert of every chain once (merged by URL); the kept ones with their repository."""
     index = RepositoryIndex(client, org, inventory)
     seen: set[str] = set()
-    kept: list[KeptAlert[F]] = []
+    chosen: list[F] = []
     duplicates = 0
-    for filters in chains:
-        for facts in list_chain(client, kind, org, filters):
-            if facts.html_url in seen:
-                duplicates += 1
-                continue
-            seen.add(facts.html_url)
-            if keep(facts):
-                kept.append(KeptAlert(facts, index.listing(facts.repository, facts.html_url)))
+    for facts in list_chains(client, kind, org, chains):
+        if facts.html_url in seen:
+            duplicates += 1
+            continue
+        seen.add(facts.html_url)
+        if keep(facts):
+            chosen.append(facts)
+    # The inventory may still have been arriving while the alerts were read: each kept
+    # alert finds its repository now (and a failed inventory fails the collection).
+    index.ready()
+    kept = [KeptAlert(facts, index.listing(facts.repository, facts.html_url)) for facts in chosen]
     logger.info(
         "alerts listed",
         extra={
@@ -270,7 +306,19 @@ class RepositoryIndex:
     def __init__(self, client: GitHubClient, org: str, inventory: Sequence[RepoListing]) -> None:
         self._client = client
         self._org = org
-        self._by_folded = {listing.name.casefold(): listing for listing in inventory}
+        self._inventory = inventory
+        self._folded: dict[str, RepoListing] | None = None
+
+    @property
+    def _by_folded(self) -> dict[str, RepoListing]:
+        """Built on first use: the alerts are read while the inventory still arrives."""
+        if self._folded is None:
+            self._folded = {listing.name.casefold(): listing for listing in self._inventory}
+        return self._folded
+
+    def ready(self) -> None:
+        """Wait for the whole inventory (raising its error if listing it failed)."""
+        _ = self._by_folded
 
     def listing(self, name: str, alert_url: str) -> RepoListing:
         """The repository an alert belongs to."""

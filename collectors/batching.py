@@ -9,7 +9,7 @@ still fails alone is named in a :class:`RepositoryUnreadableError`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -174,3 +174,16 @@ def with_halving(
 def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
     """``items`` in consecutive slices of at most ``size``."""
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in consecutive batches of ``size``, each given as soon as it is full:
+    a batch of repositories can go out while the inventory is still arriving."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

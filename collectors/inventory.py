@@ -9,9 +9,10 @@ their records from it at no extra request.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, overload
 
 from collectors.errors import UnexpectedAnswerError
 from collectors.shapes import (
@@ -25,12 +26,16 @@ from collectors.shapes import (
 logger = logging.getLogger(__name__)
 
 VISIBILITIES: Final = frozenset({"PUBLIC", "PRIVATE", "INTERNAL"})
+# Pages of a page-numbered listing read at once after the first (which names the last).
+PAGE_FAN_OUT: Final = 32
 
 
 class Paginator(Protocol):
     """The part of ``github_client.GitHubClient`` the inventory needs."""
 
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None) -> Any: ...
+    def paginate(
+        self, path: str, params: Mapping[str, Any] | None = None, *, fan_out: int = 1
+    ) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,10 @@ def list_repositories(client: Paginator, org: str) -> list[RepoListing]:
     """Every repository of ``org`` (every page, archived included), in GitHub's order."""
     path = repos_path(org)
     params = {"type": "all", "per_page": 100}
-    listings = [listing_from_rest(item, f"GET {path}") for item in client.paginate(path, params)]
+    listings = [
+        listing_from_rest(item, f"GET {path}")
+        for item in client.paginate(path, params, fan_out=PAGE_FAN_OUT)
+    ]
     names = [listing.name.lower() for listing in listings]
     if len(set(names)) != len(names):
         raise UnexpectedAnswerError(
@@ -138,3 +146,104 @@ def listing_from_rest(item: object, endpoint: str) -> RepoListing:
         visibility_reported=reported,
         archived_reported=optional(repo, "archived") is not None,
     )
+
+
+class InventoryFeed(Sequence[RepoListing]):
+    """The inventory while it arrives: collections start before its last page.
+
+    One thread lists the repositories into the feed (:func:`feed_repositories`);
+    any number of readers either follow it as it grows (:meth:`arriving`) or
+    wait for all of it (iterating, ``len``, indexing). A listing that failed
+    raises its error in every reader.
+    """
+
+    def __init__(self) -> None:
+        self._listings: list[RepoListing] = []
+        self._changed = threading.Condition()
+        self._done = False
+        self._error: BaseException | None = None
+
+    def add(self, listings: Iterable[RepoListing]) -> None:
+        """More of the listing (one page)."""
+        with self._changed:
+            self._listings.extend(listings)
+            self._changed.notify_all()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """The listing is complete, or failed with ``error``."""
+        with self._changed:
+            self._done, self._error = True, error
+            self._changed.notify_all()
+
+    def arriving(self) -> Iterator[RepoListing]:
+        """Every listing in order, each as soon as it arrived."""
+        position = 0
+        while True:
+            with self._changed:
+                while not self._done and len(self._listings) <= position:
+                    self._changed.wait()
+                fresh = self._listings[position:]
+                done, error = self._done, self._error
+            if error is not None:
+                raise error
+            yield from fresh
+            position += len(fresh)
+            if done and not fresh:
+                return
+
+    def complete(self) -> list[RepoListing]:
+        """The whole inventory (waits for its last page)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._done)
+            if self._error is not None:
+                raise self._error
+            return self._listings
+
+    def __len__(self) -> int:
+        return len(self.complete())
+
+    @overload
+    def __getitem__(self, index: int) -> RepoListing: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[RepoListing]: ...
+
+    def __getitem__(self, index: int | slice) -> RepoListing | Sequence[RepoListing]:
+        return self.complete()[index]
+
+    def __iter__(self) -> Iterator[RepoListing]:
+        return iter(self.complete())
+
+
+def arriving(inventory: Sequence[RepoListing]) -> Iterator[RepoListing]:
+    """The inventory's listings as they arrive (a list's at once)."""
+    if isinstance(inventory, InventoryFeed):
+        return inventory.arriving()
+    return iter(inventory)
+
+
+def feed_repositories(client: Paginator, org: str, feed: InventoryFeed) -> None:
+    """List ``org``'s repositories into ``feed`` page by page; the feed ends either way."""
+    path = repos_path(org)
+    params = {"type": "all", "per_page": 100}
+    seen: set[str] = set()
+    page: list[RepoListing] = []
+    try:
+        for item in client.paginate(path, params, fan_out=PAGE_FAN_OUT):
+            listing = listing_from_rest(item, f"GET {path}")
+            if listing.name.lower() in seen:
+                raise UnexpectedAnswerError(
+                    f"GET {path}: the listing named a repository twice (pages shifted while "
+                    "repositories were created or deleted); run again"
+                )
+            seen.add(listing.name.lower())
+            page.append(listing)
+            if len(page) == 100:
+                feed.add(page)
+                page = []
+        feed.add(page)
+    except BaseException as error:
+        feed.finish(error)
+        raise
+    feed.finish()
+    logger.info("repository inventory listed", extra={"org": org, "repositories": len(seen)})

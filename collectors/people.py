@@ -29,6 +29,7 @@ from collectors.batching import (
 from collectors.codeowners import is_team_owner, team_slug
 from collectors.errors import CollectionError
 from collectors.facts import CONTACTS, MEMBERS, PeopleFacts
+from collectors.inventory import PAGE_FAN_OUT
 from collectors.queries import team_maintainers_query, verified_emails_query
 from collectors.shapes import (
     as_object,
@@ -93,7 +94,7 @@ class OrgDirectory:
         try:
             logins = {
                 field_str(as_object(item, where, "member"), "login", where).lower()
-                for item in self._client.paginate(path, {"per_page": 100})
+                for item in self._client.paginate(path, {"per_page": 100}, fan_out=PAGE_FAN_OUT)
             }
         except (ForbiddenError, NotFoundError) as exc:
             raise MembersRefusedError(

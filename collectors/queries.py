@@ -184,3 +184,25 @@ def verified_emails_query(count: int) -> str:
         for i in range(count)
     )
     return f"query VerifiedEmails($org: String!{variables}) {{ {fields} {RATE_LIMIT} }}"
+
+
+# A GraphQL query GitHub estimates at this many nodes (the product of nested
+# ``first`` values, summed over connections) is answered in about 2.5 s under
+# docs/performance.md's model, a quarter of GitHub's 10 s timeout: the batches
+# below are sized to it, and the halving in collectors/batching.py remains the
+# fallback for a batch that still times out.
+NODE_BUDGET: Final = 11_000
+# At most this many aliases in one query, whatever their estimate.
+MAX_ALIASES: Final = 100
+
+
+def repository_facts_nodes(signed_commit_number: int) -> int:
+    """GitHub's node estimate of one repository's facts selection: its four connections
+    (branches, rulesets, commit history, open pull requests)."""
+    history = signed_commit_number if signed_commit_number > 0 else 0
+    return PAGE_SIZE + 1 + history + PAGE_SIZE
+
+
+def facts_batch_size(signed_commit_number: int, budget: int = NODE_BUDGET) -> int:
+    """Repositories per facts query: as many as the node budget holds (1..MAX_ALIASES)."""
+    return max(1, min(MAX_ALIASES, budget // repository_facts_nodes(signed_commit_number)))

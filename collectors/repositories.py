@@ -35,8 +35,8 @@ import base64
 import binascii
 import logging
 import re
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from collectors.batching import (
     BatchTooHeavyError,
     alias_errors,
+    batches,
     chunks,
     run_graphql,
     unexpected_errors,
@@ -65,11 +66,12 @@ from collectors.facts import (
     RepoFacts,
     TreeEntry,
 )
-from collectors.inventory import VISIBILITIES, RepoListing
+from collectors.inventory import VISIBILITIES, RepoListing, arriving
 from collectors.queries import (
     CODEOWNERS_ALIASES,
     branch_alias,
     branch_rules_query,
+    facts_batch_size,
     follow_up_query,
     repository_alias,
     repository_facts_query,
@@ -119,7 +121,9 @@ class RepositorySettings:
     inactivity_years: int
     signed_commit_number: int
     thread_count: int
-    batch_size: int = 50
+    # Repositories per facts query; None: as many as queries.NODE_BUDGET holds
+    # (50 with the default 15 signed commits).
+    batch_size: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.signed_commit_number <= MAX_SIGNED_COMMITS:
@@ -127,10 +131,18 @@ class RepositorySettings:
                 f"signed_commit_number must be between 0 and {MAX_SIGNED_COMMITS} "
                 f"(GitHub pages commit history by 100), got {self.signed_commit_number}"
             )
-        if self.thread_count < 1 or self.batch_size < 1 or self.inactivity_years < 0:
+        too_small = self.batch_size is not None and self.batch_size < 1
+        if self.thread_count < 1 or too_small or self.inactivity_years < 0:
             raise ValueError(
                 "thread_count and batch_size must be at least 1 and inactivity_years at least 0"
             )
+
+    @property
+    def facts_batch(self) -> int:
+        """Repositories per facts query (sized by GitHub's node estimate unless set)."""
+        if self.batch_size is not None:
+            return self.batch_size
+        return facts_batch_size(self.signed_commit_number)
 
 
 @dataclass(frozen=True)
@@ -552,6 +564,8 @@ class FactReader:
         self._org = org
         self._settings = settings
         self._omit = omit
+        # Sees each batch's first pages, from the worker that read them.
+        self.on_first_pages: Callable[[Sequence[FirstPage | Unreadable]], object] | None = None
 
     def where(self, name: str) -> str:
         return f"GraphQL repository {self._org}/{name}"
@@ -571,7 +585,10 @@ class FactReader:
             lambda item: self.where(item.name),
             alone=lambda item, exc: [self._too_heavy("facts", item.name, exc)],
         )
-        return _flatten(parts)
+        pages = _flatten(parts)
+        if self.on_first_pages is not None:
+            self.on_first_pages(pages)
+        return pages
 
     def _read_batch(
         self, listings: Sequence[RepoListing], *, retry_missing: bool = True
@@ -825,12 +842,20 @@ def branches_needing_rules(drafts: Sequence[RepoDraft]) -> list[BranchCheck]:
     ]
 
 
-def run_all(executor: Executor, run: Callable[[T], R], units: Sequence[T]) -> list[R]:
+def run_all(executor: Executor, run: Callable[[T], R], units: Iterable[T]) -> list[R]:
     """``run`` over every unit on ``executor``, results in completion order.
 
-    The first unit that fails cancels the units not yet started and its error propagates.
+    Units are submitted as ``units`` yields them (it may still be arriving). The
+    first unit that fails cancels the units not yet started and its error propagates.
     """
-    futures = [executor.submit(run, unit) for unit in units]
+    futures: list[Future[R]] = []
+    try:
+        for unit in units:
+            futures.append(executor.submit(run, unit))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
     results: list[R] = []
     try:
         for future in as_completed(futures):
@@ -866,23 +891,35 @@ class ReadState:
 
 
 def read_all_drafts(
-    executor: Executor, reader: FactReader, active: Sequence[RepoListing], batch_size: int
+    executor: Executor,
+    reader: FactReader,
+    active: Iterable[RepoListing],
+    batch_size: int,
+    before_rules: Callable[[Sequence[RepoDraft]], None] | None = None,
 ) -> ReadState:
     """Every active repository's complete draft, or why it is unreadable.
 
-    First pages in units of ``batch_size`` repositories; then, for the few
+    First pages in units of ``batch_size`` repositories, each sent as soon as
+    the inventory has listed enough active repositories; then, for the few
     repositories with more than 100 branches or open pull requests, rounds of
     aliased next-page queries batched across the whole organisation; then the
     whole text of each CODEOWNERS file GitHub cut (one REST request each); then the
     rules of the branches only a ruleset could protect, up to 100 branches per
-    query across the whole organisation.
+    query across the whole organisation. ``before_rules`` sees the drafts once their
+    CODEOWNERS owners are known, before the branch rules are read (so that the
+    people behind them can be looked up meanwhile).
     """
     state = ReadState({}, {})
-    for item in _flatten(run_all(executor, reader.read_unit, chunks(active, batch_size))):
+    for item in _flatten(run_all(executor, reader.read_unit, batches(active, batch_size))):
         if isinstance(item, Unreadable):
             state.drop(item)
         elif not item.archived:  # archived since the listing, or the listing did not say
             state.drafts[item.listing.name] = RepoDraft.start(item)
+    # In name order whatever order the batches finished in: the follow-up batches
+    # are then the same from one run to the next.
+    ordered = sorted(state.drafts.items())
+    state.drafts.clear()
+    state.drafts.update(ordered)
     while pages := pending_pages(list(state.drafts.values())):
         for answer in _flatten(
             run_all(executor, reader.read_next_pages, chunks(pages, batch_size))
@@ -895,6 +932,8 @@ def read_all_drafts(
         else:
             draft = state.drafts[whole.name]
             draft.codeowners_owners, draft.codeowners_blob = whole.owners, None
+    if before_rules is not None:
+        before_rules(list(state.drafts.values()))
     checks = branches_needing_rules(list(state.drafts.values()))
     rules = run_all(executor, reader.read_branch_rules, chunks(checks, BRANCHES_PER_RULES_QUERY))
     for rule in _flatten(rules):
@@ -976,19 +1015,35 @@ def collect_repository_facts(
     inventory: Sequence[RepoListing],
     settings: RepositorySettings,
     unavailable: Mapping[str, str] = MappingProxyType({}),
+    *,
+    on_first_pages: Callable[[Sequence[FirstPage | Unreadable]], object] | None = None,
+    before_rules: Callable[[Sequence[RepoDraft]], None] | None = None,
 ) -> RepositoryFacts:
     """The facts of every non-archived repository, sorted by name.
 
     ``unavailable`` maps fact groups the App may not read (permission preflight)
-    to the reason; they are not asked and stay missing with that reason.
+    to the reason; they are not asked and stay missing with that reason. The
+    facts batches go out as the inventory arrives (an :class:`InventoryFeed`
+    is followed page by page). ``on_first_pages`` sees each batch's first pages
+    (from a worker thread); ``before_rules``, see :func:`read_all_drafts`.
     """
-    active = sorted((item for item in inventory if not item.archived), key=lambda item: item.name)
+    active: list[RepoListing] = []
+
+    def arriving_active() -> Iterator[RepoListing]:
+        for item in arriving(inventory):
+            if not item.archived:
+                active.append(item)
+                yield item
+
     omit = frozenset(unavailable)
     reader = FactReader(client, org, settings, omit)
+    reader.on_first_pages = on_first_pages
     with ThreadPoolExecutor(
         max_workers=settings.thread_count, thread_name_prefix="repo-facts"
     ) as executor:
-        state = read_all_drafts(executor, reader, active, settings.batch_size)
+        state = read_all_drafts(
+            executor, reader, arriving_active(), settings.facts_batch, before_rules
+        )
     unreadable = sorted(state.unreadable.values(), key=lambda item: item.name)
     check_unreadable(org, len(active), unreadable)
     by_name = {listing.name: listing for listing in active}

@@ -9,19 +9,30 @@ table; nothing else lists the collections.
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from collectors import CollectionResult
+from collectors.errors import CollectionError
+from collectors.facts import MEMBERS, PeopleFacts
 from collectors.inventory import RepoListing
 from collectors.people import OrgDirectory, people_facts
-from collectors.repositories import RepositorySettings, collect_repository_facts
+from collectors.repositories import (
+    FirstPage,
+    RepoDraft,
+    RepositorySettings,
+    Unreadable,
+    collect_repository_facts,
+)
 from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
 from datalogger.records import repository_records
+from github_client import GitHubError
 from policy import permissions
 from policy.checks import needs_members
 from policy.exceptions import ExceptionEntry
@@ -30,6 +41,8 @@ from policy.permissions import Needs
 if TYPE_CHECKING:
     from datalogger.config import RunConfig
     from github_client import GitHubClient
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,15 +84,55 @@ def collect_repositories(  # noqa: PLR0917 - the collection's whole input, spell
     exceptions: Sequence[ExceptionEntry] = (),
 ) -> CollectionResult:
     """repositories.json: facts of every active repository and of the people behind
-    them, then the policy's judgement (exceptions included), then the records."""
-    found = collect_repository_facts(client, org, inventory, settings, unavailable)
-    owners = {owner for item in found.repositories for owner in item.codeowners_owners or ()}
-    authors = [a for item in found.repositories for a in item.pull_request_authors or ()]
-    with ThreadPoolExecutor(
-        max_workers=settings.thread_count, thread_name_prefix="people"
-    ) as executor:
-        directory = OrgDirectory(client, org, executor)
-        people = people_facts(directory, owners, needs_members(authors), unavailable)
+    them, then the policy's judgement (exceptions included), then the records.
+
+    The people are looked up while the last facts are read: the members as soon
+    as a first page shows a person's pull request (membership then matters), the
+    CODEOWNERS owners once every CODEOWNERS file is read, while the branch rules
+    still are."""
+    with (
+        ThreadPoolExecutor(max_workers=settings.thread_count, thread_name_prefix="people") as pool,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="people-ahead") as ahead,
+    ):
+        directory = OrgDirectory(client, org, pool)
+        members_ahead = threading.Event()
+        people_ahead: list[Future[PeopleFacts]] = []
+
+        def on_first_pages(pages: Sequence[FirstPage | Unreadable]) -> None:
+            if members_ahead.is_set() or MEMBERS in unavailable:
+                return
+            authors = [
+                author
+                for page in pages
+                if isinstance(page, FirstPage) and page.pull_requests is not None
+                for author in page.pull_requests.authors
+            ]
+            if needs_members(authors) and not members_ahead.is_set():
+                members_ahead.set()
+                ahead.submit(list_members_ahead, directory)
+
+        def before_rules(drafts: Sequence[RepoDraft]) -> None:
+            owners = {owner for draft in drafts for owner in draft.codeowners_owners or ()}
+            authors = [author for draft in drafts for author in draft.pull_request_authors]
+            people_ahead.append(
+                ahead.submit(people_facts, directory, owners, needs_members(authors), unavailable)
+            )
+
+        found = collect_repository_facts(
+            client,
+            org,
+            inventory,
+            settings,
+            unavailable,
+            on_first_pages=on_first_pages,
+            before_rules=before_rules,
+        )
+        if people_ahead:
+            people = people_ahead[0].result()
+        else:
+            owners = {o for item in found.repositories for o in item.codeowners_owners or ()}
+            authors = [a for item in found.repositories for a in item.pull_request_authors or ()]
+            people = people_facts(directory, owners, needs_members(authors), unavailable)
     records = repository_records(
         found.repositories, people, settings.inactivity_years, now, exceptions
     )
@@ -89,6 +142,15 @@ def collect_repositories(  # noqa: PLR0917 - the collection's whole input, spell
         unknown_repositories=sum(1 for record in records if record["unknown"]),
         non_compliant=sum(1 for record in records if record["failing"]),
     )
+
+
+def list_members_ahead(directory: OrgDirectory) -> None:
+    """List the members before they are needed; a failure is left to the call that needs
+    them (which lists them again and reports it)."""
+    try:
+        directory.members()
+    except (CollectionError, GitHubError) as exc:
+        logger.info("members not listed ahead", extra={"cause": str(exc)[:200]})
 
 
 def _repositories(run: CollectionInput) -> CollectionResult:

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from collectors import CollectionResult
 from collectors.errors import CollectionError
-from collectors.inventory import list_repositories
+from collectors.inventory import InventoryFeed, feed_repositories
 from datalogger.config import LOG_LEVELS, RunConfig
 from datalogger.deadline import Deadline
 from datalogger.errors import RunFailed, WriteError
@@ -43,6 +43,9 @@ logger = logging.getLogger("handler")
 # Errors a collection may raise that are "expected" (no traceback in the logs).
 COLLECTION_ERRORS = (CollectionError, GitHubError)
 DEADLINE_POLL_SECONDS = 0.5
+# Connections beyond thread_count: listing pages read at once (32), the alert
+# chains (4 severities and secret scanning, each from both ends: 10) and room.
+EXTRA_CONNECTIONS = 44
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ def execute(config: RunConfig, context: Any, services: Services) -> dict[str, An
         app_id=config.app_client_id,
         private_key_pem=load_private_key(services.env, services.secrets_client),
         api_url=config.api_url,
-        pool_size=config.thread_count + 4,
+        pool_size=config.thread_count + EXTRA_CONNECTIONS,
         clock=services.clock,
         remaining_time=state.deadline.remaining,
     )
@@ -215,16 +218,13 @@ def collect_all(
     runnable = [name for name in config.collections if name not in outcomes]
     if not runnable:
         return outcomes
+    # The collections start with the inventory, not after it: the repository facts
+    # follow its pages as they arrive; the alert listings need it only to enrich.
+    inventory = InventoryFeed()
+    pool = ThreadPoolExecutor(max_workers=len(runnable) + 1, thread_name_prefix="collection")
     try:
-        inventory = list_repositories(client, config.org)
-    except COLLECTION_ERRORS as err:
-        logger.error("repository inventory failed", extra=_error_fields(err))
-        reason = f"repository inventory failed: {_failure_reason(err, deadline)}"
-        return {**outcomes, **{name: CollectionOutcome.failed(reason) for name in runnable}}
-    logger.info("repository inventory listed", extra={"repositories": len(inventory)})
-    state.outputs.exceptions = load_exceptions(client, config, state.started_at)
-    pool = ThreadPoolExecutor(max_workers=len(runnable), thread_name_prefix="collection")
-    try:
+        listing = pool.submit(_list_inventory, client, config.org, inventory)
+        state.outputs.exceptions = load_exceptions(client, config, state.started_at)
         pending: dict[Future[tuple[CollectionResult, float]], str] = {}
         for name in runnable:
             if not deadline.expired():
@@ -248,12 +248,27 @@ def collect_all(
     finally:
         # Never wait for a collection past the deadline; its next request raises anyway.
         pool.shutdown(wait=False, cancel_futures=True)
+    failed_listing = listing.exception() if listing.done() else None
+    if failed_listing is not None:
+        state.outputs.exceptions = configured_exceptions(config)  # read, never applied
+        reason = f"repository inventory failed: {_failure_reason(failed_listing, deadline)}"
+        return {**outcomes, **{name: CollectionOutcome.failed(reason) for name in runnable}}
     for name in runnable:
         if name not in outcomes:
             reason = f"stopped: Lambda deadline reached before it finished ({deadline.describe()})"
             logger.error("collection failed", extra={"collection": name, "error": reason})
             outcomes[name] = CollectionOutcome.failed(reason)
     return outcomes
+
+
+def _list_inventory(client: GitHubClient, org: str, inventory: InventoryFeed) -> None:
+    """List the repositories into ``inventory`` (which hands a failure to every reader)."""
+    try:
+        feed_repositories(client, org, inventory)
+    except COLLECTION_ERRORS as err:
+        logger.error("repository inventory failed", extra=_error_fields(err))
+        raise
+    logger.info("repository inventory listed", extra={"repositories": len(inventory)})
 
 
 def _timed(

@@ -12,8 +12,11 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import islice
 from types import MappingProxyType, TracebackType
 from typing import Any
 
@@ -38,8 +41,9 @@ from .errors import (
     shorten,
 )
 from .keys import normalise_pem, parse_private_key
-from .links import LinkHeaderError, parse_link_header
-from .responses import ApiStats, GraphQLResponse, Response
+from .links import LinkHeaderError, numbered_page_urls, parse_link_header
+from .pacing import PaceLimits, Pacer, request_points
+from .responses import ApiStats, GraphQLResponse, Page, Response
 from .retry import (
     RetryState,
     Verdict,
@@ -136,6 +140,7 @@ class GitHubClient:
         max_retries: int = 5,
         graphql_server_retries: int = 1,
         rng: random.Random | None = None,
+        pace: PaceLimits | None = None,
     ) -> None:
         key = parse_private_key(normalise_pem(private_key_pem), "the private_key_pem argument")
         self.org = org
@@ -161,7 +166,10 @@ class GitHubClient:
         self._lock = threading.Lock()
         self._counts = {"rest": 0, "graphql": 0, "retries": 0, "points": 0}
         self._core_remaining: int | None = None
+        self._core_reset: float | None = None
         self._pause_until = {"rest": 0.0, "graphql": 0.0}
+        # GitHub's secondary limits, kept rather than tripped (see pacing.py).
+        self._pacer = Pacer(clock, pace if pace is not None else PaceLimits())
 
     def __repr__(self) -> str:
         return f"GitHubClient(org={self.org!r}, api_url={self._api.url!r})"
@@ -191,14 +199,20 @@ class GitHubClient:
         """GET ``path`` (or an absolute URL on the API host) with query ``params``."""
         return self._execute(_Call("GET", self._api.target(path, params)))
 
-    def paginate(self, path: str, params: Params | None = None) -> Iterator[Any]:
-        """Every item of a REST listing, following ``Link: rel="next"`` as given.
+    def paginate(
+        self, path: str, params: Params | None = None, *, fan_out: int = 1
+    ) -> Iterator[Any]:
+        """Every item of a REST listing, in the listing's order.
 
-        Works the same for page-numbered and cursor-paged endpoints. A page that
-        is not a JSON list, or a ``Link`` header that cannot be read, is retried
-        a little and then raises :class:`ResponseFormatError`.
+        Follows ``Link: rel="next"`` as given, the same for page-numbered and
+        cursor-paged endpoints. With ``fan_out`` > 1, a page-numbered listing
+        whose first page names its ``rel="last"`` page has pages 2..last fetched
+        ``fan_out`` at a time (at most ``2 * fan_out`` pages held ahead of the
+        reader); a cursor listing is still read one page after another. A page
+        that is not a JSON list, or a ``Link`` header that cannot be read, is
+        retried a little and then raises :class:`ResponseFormatError`.
         """
-        return self._paginate(self._api.target(path, params), app_auth=False)
+        return self._paginate(self._api.target(path, params), app_auth=False, fan_out=fan_out)
 
     def paginate_as_app(self, path: str, params: Params | None = None) -> Iterator[Any]:
         """Every item of a listing GitHub serves to the App itself (App JWT), e.g.
@@ -210,9 +224,10 @@ class GitHubClient:
                 raise self._app_error(exc) from None
             raise
 
-    def _paginate(self, first: str, *, app_auth: bool) -> Iterator[Any]:
-        url: str | None = first
+    def _paginate(self, start: str, *, app_auth: bool, fan_out: int = 1) -> Iterator[Any]:
+        url: str | None = start
         seen: set[str] = set()
+        first = True
         while url is not None:
             if url in seen:
                 raise ResponseFormatError(
@@ -225,6 +240,57 @@ class GitHubClient:
             response = self._execute(_Call("GET", url, app_auth=app_auth, expect_list=True))
             yield from list_items(response.data) or []
             url = next_link(response)
+            pages = numbered_page_urls(page_links(response)) if first and fan_out > 1 else None
+            first = False
+            if pages:
+                seen.update(pages)
+                last = yield from self._pages_in_parallel(pages, fan_out, app_auth)
+                url = next_link(last)  # the listing grew while it was read: go on from there
+
+    def pages(self, path: str, params: Params | None = None) -> Iterator[Page]:
+        """A REST listing page by page, following ``rel="next"`` one page after another."""
+        url: str | None = self._api.target(path, params)
+        seen: set[str] = set()
+        while url is not None:
+            if url in seen:
+                raise ResponseFormatError(
+                    "GET",
+                    display_path(url),
+                    200,
+                    'Link rel="next" points back to a page already read',
+                )
+            seen.add(url)
+            response = self._execute(_Call("GET", url, expect_list=True))
+            url = next_link(response)
+            yield Page(list_items(response.data) or [], url is not None)
+
+    def _pages_in_parallel(
+        self, urls: list[str], fan_out: int, app_auth: bool = False
+    ) -> Generator[Any, None, Response]:
+        """Items of ``urls`` in order, ``fan_out`` requests at a time; returns the last page."""
+        workers = min(fan_out, len(urls))
+        window = 2 * workers
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="github-pages")
+        pending: deque[Future[Response]] = deque()
+        last: Response | None = None
+        try:
+            queued = iter(urls)
+            for url in islice(queued, window):
+                call = _Call("GET", url, app_auth=app_auth, expect_list=True)
+                pending.append(executor.submit(self._execute, call))
+            while pending:
+                last = pending.popleft().result()
+                for url in islice(queued, 1):
+                    call = _Call("GET", url, app_auth=app_auth, expect_list=True)
+                    pending.append(executor.submit(self._execute, call))
+                yield from list_items(last.data) or []
+        finally:
+            for future in pending:
+                future.cancel()
+            executor.shutdown(wait=True, cancel_futures=True)
+        if last is None:
+            raise RuntimeError("no page URLs to read")
+        return last
 
     def graphql(
         self, query: str, variables: dict[str, Any] | None = None, *, allow_partial: bool = False
@@ -344,6 +410,7 @@ class GitHubClient:
         if call.body is not None:
             headers["Content-Type"] = "application/json"
         self._count(call.bucket)
+        self._pacer.acquire(call.bucket, request_points(call.method, call.graphql))
         try:
             raw = self._pool.request(
                 call.method,
@@ -356,6 +423,8 @@ class GitHubClient:
         except urllib3.exceptions.HTTPError as exc:
             verdict = Verdict.UNREACHABLE if is_unreachable(exc) else Verdict.TRANSPORT
             return _Outcome(verdict, None, describe_transport_error(exc), exc)
+        finally:
+            self._pacer.release()
         data, problem = decode_json(raw.data)
         response = Response(raw.status, raw.headers, data, call.url)
         self._note_rate_limit(call, response)
@@ -570,8 +639,19 @@ class GitHubClient:
         remaining = header(response.headers, "x-ratelimit-remaining")
         if resource not in (None, "core") or remaining is None or not remaining.isdigit():
             return
+        value = int(remaining)
+        reset = parse_reset(header(response.headers, "x-ratelimit-reset"))
         with self._lock:
-            self._core_remaining = int(remaining)
+            # Answers of concurrent requests arrive in any order: within one window the
+            # lowest remaining is the latest; a later reset starts a new window, and an
+            # answer from an earlier window says nothing about this one.
+            known = self._core_reset
+            if reset is not None and (known is None or reset > known):
+                self._core_reset, self._core_remaining = reset, value
+            elif reset is not None and known is not None and reset < known:
+                return
+            elif self._core_remaining is None or value < self._core_remaining:
+                self._core_remaining = value
 
     def _timeout(self) -> Timeout:
         remaining = self._remaining_time()
@@ -610,9 +690,14 @@ def list_items(data: object) -> list[Any] | None:
     return None
 
 
+def page_links(response: Response) -> dict[str, str]:
+    """A list page's ``Link`` header as ``{rel: url}``; raises :class:`LinkHeaderError`."""
+    return parse_link_header(header(response.headers, "link") or "")
+
+
 def next_link(response: Response) -> str | None:
     """A list page's ``Link: rel="next"`` URL, or ``None``; raises :class:`LinkHeaderError`."""
-    return parse_link_header(header(response.headers, "link") or "").get("next")
+    return page_links(response).get("next")
 
 
 def graphql_shape_problem(data: object) -> str:

@@ -8,6 +8,8 @@ complete when it is not).
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 
 class LinkHeaderError(ValueError):
     """The ``Link`` header does not follow RFC 8288's syntax."""
@@ -103,3 +105,46 @@ def _read_quoted(text: str, pos: int) -> tuple[str, int]:
             chars.append(char)
             pos += 1
     raise LinkHeaderError("unterminated quoted string")
+
+
+def numbered_page_urls(links: dict[str, str]) -> list[str] | None:
+    """URLs of pages 2..last of a page-numbered listing, from its first page's links.
+
+    GitHub's page-numbered lists (``/orgs/{org}/repos``, ``/orgs/{org}/members``)
+    give ``rel="next"`` and ``rel="last"`` URLs that differ only in ``page``;
+    every page between can then be fetched at once. ``None`` when the links do
+    not say so (a cursor list, a single page, or URLs that differ otherwise):
+    the caller follows ``rel="next"`` one page at a time instead.
+    """
+    next_url, last_url = links.get("next"), links.get("last")
+    if next_url is None or last_url is None:
+        return None
+    next_parts, last_parts = urlsplit(next_url), urlsplit(last_url)
+    next_query = parse_qsl(next_parts.query, keep_blank_values=True)
+    last_query = parse_qsl(last_parts.query, keep_blank_values=True)
+    next_page, last_page = _page_number(next_query), _page_number(last_query)
+    same_place = next_parts._replace(query="") == last_parts._replace(query="")
+    others = [pair for pair in next_query if pair[0] != "page"]
+    if (
+        not same_place
+        or next_page != 2  # the first page's next is page 2
+        or last_page is None
+        or last_page < next_page
+        or others != [pair for pair in last_query if pair[0] != "page"]
+    ):
+        return None
+    return [
+        urlunsplit(next_parts._replace(query=_with_page(next_query, number)))
+        for number in range(2, last_page + 1)
+    ]
+
+
+def _page_number(query: list[tuple[str, str]]) -> int | None:
+    values = [value for name, value in query if name == "page"]
+    if len(values) != 1 or not values[0].isdigit():
+        return None
+    return int(values[0])
+
+
+def _with_page(query: list[tuple[str, str]], number: int) -> str:
+    return urlencode([(name, str(number) if name == "page" else value) for name, value in query])

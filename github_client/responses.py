@@ -19,6 +19,14 @@ class Response:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One page of a REST listing: its items and whether ``rel="next"`` named another."""
+
+    items: list[Any]
+    has_next: bool
+
+
+@dataclass(frozen=True)
 class GraphQLResponse:
     """A GraphQL answer: ``data`` (possibly partial) and ``errors`` (empty when none)."""
 

@@ -6,7 +6,15 @@ import pytest
 from graphql import parse, validate
 
 from collectors import queries
-from tests.fake_github.graphql_exec import github_schema
+from collectors.queries import (
+    NODE_BUDGET,
+    facts_batch_size,
+    repository_facts_nodes,
+    repository_facts_query,
+)
+from tests.fake_github.graphql_exec import GraphQLEngine, github_schema
+from tests.fake_github.model import Organization
+from tests.fake_github.rest import RestApi
 
 
 def validation_errors(query: str) -> list[str]:
@@ -62,3 +70,19 @@ def test_a_batch_names_each_repository_by_a_variable_of_its_own() -> None:
     for i in (0, 49):
         assert f"r{i}: repository(owner: $org, name: $n{i})" in query
     assert query.count(": repository(owner: $org, name: $n") == 50
+
+
+@pytest.mark.parametrize("signed", [0, 1, 15, 100])
+def test_facts_node_estimate_is_githubs(signed: int) -> None:
+    """The estimate batches are sized by is the one the fake (GitHub's formula) computes."""
+    engine = GraphQLEngine(Organization("o"), RestApi(Organization("o")))
+    variables = {"org": "o", **{f"n{i}": f"r{i}" for i in range(3)}}
+    analysis = engine.analyse(repository_facts_query(3, signed), variables, None)
+    assert not analysis.errors
+    assert analysis.nodes == 3 * repository_facts_nodes(signed)
+
+
+@pytest.mark.parametrize(("signed", "size"), [(15, 50), (0, 54), (100, 36), (10_000, 1)])
+def test_facts_batches_fit_the_node_budget(signed: int, size: int) -> None:
+    assert facts_batch_size(signed) == size
+    assert size * repository_facts_nodes(signed) <= NODE_BUDGET or size == 1

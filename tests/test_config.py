@@ -352,7 +352,7 @@ def test_shipped_config_with_defaults(env: dict[str, str]) -> None:
     assert config.log_level == "INFO"
     assert config.show_log_locally is False
     assert config.collections == ("repositories", "dependabot", "secret_scanning")
-    assert config.thread_count == 20
+    assert config.thread_count == 40
     assert dict(config.dependabot_thresholds) == {
         "critical": 5,
         "high": 15,
@@ -402,9 +402,9 @@ def test_write_to_s3_precedence_event_env_file(
 
 
 def test_thread_count_env_overrides_file(env: dict[str, str]) -> None:
-    assert load_config({}, env).thread_count == 20
+    assert load_config({}, env).thread_count == 40
     assert load_config({}, {**env, "THREAD_COUNT": "7"}).thread_count == 7
-    assert load_config({}, {**env, "THREAD_COUNT": ""}).thread_count == 20
+    assert load_config({}, {**env, "THREAD_COUNT": ""}).thread_count == 40
 
 
 def test_event_org_overrides_env(env: dict[str, str]) -> None:

@@ -49,6 +49,16 @@ every route, App routes included, unless ``fault_routes`` narrows them. An App
 without the route's permission (``permissions=``) gets 403 "Resource not
 accessible by integration".
 
+Opt-in realism for timing (``service_model.py``): a :class:`ServiceModel`
+answers each request after a GitHub-like service time (REST base + per item,
+alert listings slower; GraphQL base + per estimated node, a query past 10 s
+answered 502), the fake's own CPU counted inside it, on a :class:`ModelClock`
+that may run faster than real time; :class:`SecondaryLimits` enforces GitHub's
+100 concurrent requests and 900 REST / 2,000 GraphQL points a minute (403 with
+``retry-after``, counted in ``stats.secondary_trips``). ``frozen_org=True`` (an
+organisation that never changes: the benchmark) keeps every answer once
+computed, so a second run is served from memory.
+
 ``fake.stats`` (:class:`FakeStats`) counts total/rest/graphql requests,
 ``by_route``, ``tokens_issued``, ``graphql_points``, ``peak_concurrency`` and
 keeps a ``log`` of ``(method, route, path, status)``. Control routes, not
@@ -61,12 +71,22 @@ each organisation with its own tokens and rate limits): ``FakeGitHubApp`` in
 ``app.py``.
 
 Out of process: ``python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N]
---port 0 --key-file PATH [--latency-ms 50] [--sparse omit]`` prints one JSON line
+--port 0 --key-file PATH [--latency-ms 50] [--sparse omit] [--service-model --time-scale S]
+[--secondary-limits] [--frozen-org]`` prints one JSON line
 ``{"url", "client_id", "app_id", "org", "key_file"}`` and serves until SIGTERM.
 """
 
 from tests.fake_github.faults import Faults
 from tests.fake_github.server import FakeGitHub
+from tests.fake_github.service_model import ModelClock, SecondaryLimits, ServiceModel
 from tests.fake_github.stats import FakeStats, LoggedRequest
 
-__all__ = ["FakeGitHub", "FakeStats", "Faults", "LoggedRequest"]
+__all__ = [
+    "FakeGitHub",
+    "FakeStats",
+    "Faults",
+    "LoggedRequest",
+    "ModelClock",
+    "SecondaryLimits",
+    "ServiceModel",
+]

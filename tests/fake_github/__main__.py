@@ -1,7 +1,8 @@
 """Serve a fake GitHub out of process (benchmark, demo).
 
     python -m tests.fake_github --org MODULE:FUNCTION [--org-arg N] --port 0 \\
-        --key-file PATH [--latency-ms 50] [--sparse omit|null]
+        --key-file PATH [--latency-ms 50] [--sparse omit|null] \\
+        [--service-model [--time-scale 0.2]] [--secondary-limits] [--frozen-org]
 
 Loads the Organization from a zero- or one-argument factory, writes the App's
 private key to PATH (mode 0600), prints ONE JSON line
@@ -25,6 +26,7 @@ from typing import Any
 from tests.fake_github.faults import Faults
 from tests.fake_github.model import Organization
 from tests.fake_github.server import FakeGitHub
+from tests.fake_github.service_model import ModelClock, SecondaryLimits, ServiceModel
 from tests.fake_github.sparse import MODES
 
 
@@ -41,6 +43,28 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--max-concurrency", type=int, default=None)
     parser.add_argument("--rest-budget", type=int, default=5000)
     parser.add_argument("--graphql-budget", type=int, default=5000)
+    parser.add_argument(
+        "--service-model",
+        action="store_true",
+        help="answer after GitHub-like service times (tests/fake_github/service_model.py)",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="real seconds per modelled second (service times and limit windows)",
+    )
+    parser.add_argument(
+        "--secondary-limits",
+        action="store_true",
+        help="enforce GitHub's secondary limits (100 concurrent, 900 REST / 2,000 GraphQL "
+        "points a modelled minute)",
+    )
+    parser.add_argument(
+        "--frozen-org",
+        action="store_true",
+        help="the organisation never changes: keep sorted listings between pages",
+    )
     parser.add_argument(
         "--sparse", choices=MODES, default=None, help="thin REST answers (see sparse.py)"
     )
@@ -79,7 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         graphql_budget=args.graphql_budget,
     )
     fake = FakeGitHub(
-        org, client_id=args.client_id, app_id=args.app_id, faults=faults, sparse=args.sparse
+        org,
+        client_id=args.client_id,
+        app_id=args.app_id,
+        faults=faults,
+        service_model=ServiceModel() if args.service_model else None,
+        secondary_limits=SecondaryLimits() if args.secondary_limits else None,
+        model_clock=ModelClock(args.time_scale),
+        frozen_org=args.frozen_org,
+        sparse=args.sparse,
     )
     write_key(args.key_file, fake.private_key_pem)
     stop = threading.Event()

@@ -41,6 +41,11 @@ class FakeResponse:
     content_type: str = "application/json; charset=utf-8"
     # Send the headers and half the body, then drop the connection (a reset mid-answer).
     cut: bool = False
+    # Modelled GitHub service time, when the route knows it better than the
+    # pipeline's default (GraphQL: from the query's node estimate).
+    service_seconds: float | None = None
+    # List items of an answer kept as ``raw`` bytes (for the service-time model).
+    items: int | None = None
 
     def body(self) -> bytes:
         if self.raw is not None:

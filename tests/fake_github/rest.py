@@ -148,6 +148,14 @@ def cursor_paged(request: FakeRequest, items: Sequence[Any]) -> FakeResponse:
     return FakeResponse(200, chunk, headers)
 
 
+PAGING_PARAMS = frozenset({"after", "before", "page", "per_page"})
+
+
+def listing_key(name: str, request: FakeRequest) -> tuple[str, ...]:
+    """What selects and orders a listing (every parameter but the paging ones)."""
+    return (name, *sorted(f"{k}={v}" for k, v in request.params.items() if k not in PAGING_PARAMS))
+
+
 def states_filter(request: FakeRequest, allowed: set[str]) -> set[str] | FakeResponse:
     """The ``state=`` values asked for (comma-separated), or a 422 answer."""
     raw = request.params.get("state", "")
@@ -199,8 +207,13 @@ def secret_types_filter(
 class RestApi:
     """The REST routes over one :class:`Organization`."""
 
-    def __init__(self, org: Organization) -> None:
+    def __init__(self, org: Organization, *, frozen: bool = False) -> None:
         self.org = org
+        # An organisation that never changes (benchmark) may keep its sorted and
+        # filtered listings between pages instead of rebuilding them per page.
+        self.frozen = frozen
+        self._memo: dict[tuple[str, ...], list[Any]] = {}
+        self._memo_lock = threading.Lock()
         self._index_lock = threading.Lock()
         self._index_key: tuple[int, int] = (0, -1)
         self._index: dict[str, Repository] = {}
@@ -472,7 +485,10 @@ class RestApi:
             repos = [r for r in repos if not r.fork]
         elif kind not in ("all", "member"):
             return error_response(422, f"Invalid value for 'type': {kind!r}.")
-        ordered = self._sorted_repos(request, repos)
+        ordered = self._memoised(
+            ("repos", kind, request.params.get("sort", ""), request.params.get("direction", "")),
+            lambda: self._sorted_repos(request, repos),
+        )
         if isinstance(ordered, FakeResponse):
             return ordered
         link_path = f"/organizations/{self.org.id}/repos"
@@ -622,19 +638,24 @@ class RestApi:
         return page
 
     def dependabot_alerts(self, request: FakeRequest, org: str) -> FakeResponse:
+        """``severity=`` (comma-separated) filters; ``sort=created`` only (default)."""
         severities = {s for s in request.params.get("severity", "").split(",") if s}
         ecosystems = {e for e in request.params.get("ecosystem", "").split(",") if e}
         scope = request.params.get("scope")
-        alerts = [
-            a
-            for a in self.org.dependabot_alerts
-            if (not severities or a.severity in severities)
-            and (not ecosystems or a.ecosystem in ecosystems)
-            and (scope is None or a.scope == scope)
-        ]
+
+        def alerts() -> list[Any]:
+            return [
+                a
+                for a in self.org.dependabot_alerts
+                if (not severities or a.severity in severities)
+                and (not ecosystems or a.ecosystem in ecosystems)
+                and (scope is None or a.scope == scope)
+            ]
+
         return self._alerts_page(
             request,
             org,
+            ("dependabot",),
             alerts,
             disabled=None if self.org.dependabot_enabled else MSG_DEPENDABOT_OFF,
             allowed_states=DEPENDABOT_STATES,
@@ -652,7 +673,8 @@ class RestApi:
         return self._alerts_page(
             request,
             org,
-            alerts,
+            ("secret_scanning",),
+            lambda: list(alerts),
             disabled=None if self.org.secret_scanning_enabled else MSG_SECRET_SCANNING_OFF,
             allowed_states=SECRET_SCANNING_STATES,
             shape=lambda alert: self.secret_scanning_json(alert, hide),
@@ -663,7 +685,8 @@ class RestApi:
         self,
         request: FakeRequest,
         org: str,
-        alerts: Sequence[Any],
+        memo_key: tuple[str, ...],
+        alerts: Callable[[], list[Any]],
         *,
         disabled: str | None,
         allowed_states: set[str],
@@ -678,7 +701,12 @@ class RestApi:
         states = states_filter(request, allowed_states)
         if isinstance(states, FakeResponse):
             return states
-        wanted = self._sorted_alerts(request, [a for a in alerts if a.state in states])
+        wanted = self._memoised(
+            listing_key(memo_key[0], request),
+            lambda: self._sorted_alerts(request, [a for a in alerts() if a.state in states]),
+        )
+        if isinstance(wanted, FakeResponse):
+            return wanted
         if by_cursor:
             page = cursor_paged(request, wanted)
         else:
@@ -686,6 +714,22 @@ class RestApi:
         if page.status == 200:
             page.payload = [shape(a) for a in page.payload]
         return page
+
+    def _memoised(
+        self, key: tuple[str, ...], build: Callable[[], list[Any] | FakeResponse]
+    ) -> list[Any] | FakeResponse:
+        """``build()``, kept per ``key`` when the organisation is frozen."""
+        if not self.frozen:
+            return build()
+        with self._memo_lock:
+            found = self._memo.get(key)
+        if found is None:
+            built = build()
+            if isinstance(built, FakeResponse):
+                return built
+            with self._memo_lock:
+                found = self._memo.setdefault(key, built)
+        return found
 
     # -- helpers -------------------------------------------------------
 

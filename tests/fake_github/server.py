@@ -46,6 +46,14 @@ from tests.fake_github.permissions import (
 )
 from tests.fake_github.ratelimit import Bucket
 from tests.fake_github.rest import RestApi
+from tests.fake_github.service_model import (
+    ModelClock,
+    ModelTime,
+    PointsWindow,
+    SecondaryLimits,
+    ServiceModel,
+    request_points,
+)
 from tests.fake_github.stats import FakeStats
 
 logger = logging.getLogger(__name__)
@@ -75,6 +83,10 @@ HTML_ERROR_PAGE = (
     b"</p></body></html>\n"
 )
 APP_ROUTES = ("installation", "access_tokens")
+# Routes whose answers a frozen organisation keeps (GETs that depend on the org only).
+MEMO_ROUTES = frozenset(
+    {"org_repos", "org_members", "repository", "dependabot_alerts", "secret_scanning_alerts"}
+)
 SPARSE_ROUTES = ("org_repos", "repository", "git_blobs")
 
 
@@ -134,8 +146,23 @@ class FakeGitHub:
         private_key_pem: str | None = None,
         permissions: dict[str, str] | None = None,
         sparse: str | None = None,
+        service_model: ServiceModel | None = None,
+        secondary_limits: SecondaryLimits | None = None,
+        model_clock: ModelTime | None = None,
+        frozen_org: bool = False,
     ) -> None:
         self.org = org
+        # GitHub-like service times and secondary limits: both opt-in (service_model.py).
+        self.service_model = service_model
+        self.secondary_limits = secondary_limits
+        self.model_clock: ModelTime = model_clock if model_clock is not None else ModelClock()
+        limits = secondary_limits or SecondaryLimits()
+        self._rest_points = PointsWindow(
+            self.model_clock, limits.rest_points_per_minute, limits.window_seconds
+        )
+        self._graphql_points = PointsWindow(
+            self.model_clock, limits.graphql_points_per_minute, limits.window_seconds
+        )
         self.client_id = client_id
         self.app_id = app_id
         self.installed = installed
@@ -149,7 +176,12 @@ class FakeGitHub:
         # REST requests and answers checked against GitHub's description (openapi.py);
         # ``sparse`` thins answers to what it guarantees (sparse.py).
         self.contract = RestContract(sparse)
-        self.rest = RestApi(org)
+        self.rest = RestApi(org, frozen=frozen_org)
+        self.frozen_org = frozen_org
+        self._memo: dict[tuple[str, str], FakeResponse] = {}
+        self._memo_cost: dict[tuple[str, str], int] = {}
+        self._memo_lock = threading.Lock()
+        self._last_cost = threading.local()  # the cost of this thread's last query
         self.rest.leaks_secret = lambda: (
             self.faults.hostile.get("secret_scanning_alerts") == fault_modes.HOSTILE_LEAK_SECRET
         )
@@ -245,18 +277,21 @@ class FakeGitHub:
         """Answer one request (thread-safe); also what the HTTP handler calls."""
         if request.path.startswith("/_fake/"):
             return self._handle_control(request)
+        arrived = self.model_clock.monotonic()
         in_flight = self.stats.enter()
         matched = match_route(request.method, request.path)
         route = matched[0] if matched is not None else "unknown"
         response: FakeResponse | None = None
         try:
-            cap = self.faults.max_concurrency
-            if cap is not None and in_flight > cap:
+            tripped = self._secondary_trip(request, route, in_flight)
+            if tripped is not None:
+                self.stats.add_secondary_trip(tripped)
                 response = self._secondary_limit()
             else:
                 if self.faults.latency > 0:
                     time.sleep(self.faults.latency)
                 response = self._answer_safely(request, matched)
+            self._take_service_time(route, response, arrived, request)
             response = self._with_rate_headers(route, response)
             return response
         finally:
@@ -264,6 +299,46 @@ class FakeGitHub:
             self.stats.record(
                 request.method, route, request.target, response.status if response else 500
             )
+
+    def _secondary_trip(self, request: FakeRequest, route: str, in_flight: int) -> str | None:
+        """Which secondary limit this request trips, if any (the points are spent otherwise)."""
+        cap = self.faults.max_concurrency
+        if cap is not None and in_flight > cap:
+            return "concurrency"
+        limits = self.secondary_limits
+        if limits is None or route == "unknown":
+            return None
+        if in_flight > limits.max_concurrent:
+            return "concurrency"
+        graphql = route == "graphql"
+        window = self._graphql_points if graphql else self._rest_points
+        if not window.try_spend(request_points(request.method, graphql=graphql)):
+            return "graphql_points" if graphql else "rest_points"
+        self.stats.note_points(self._rest_points.peak, self._graphql_points.peak)
+        return None
+
+    def _take_service_time(
+        self, route: str, response: FakeResponse, arrived: float, request: FakeRequest
+    ) -> None:
+        """Sleep what is left of the modelled service time (the fake's CPU counts inside it)."""
+        model = self.service_model
+        if model is None:
+            return
+        seconds = response.service_seconds
+        if seconds is None:
+            payload = response.payload if response.raw is None else None
+            items = len(payload) if isinstance(payload, list) else (response.items or 0)
+            seconds = model.rest_seconds(route, items if response.status < 300 else 0)
+        left = arrived + seconds - self.model_clock.monotonic()
+        self.stats.add_service(route, seconds, late_by=-left)
+        if left < 0:
+            what = request.body[:40].decode("utf-8", "replace") if route == "graphql" else ""
+            logger.debug(
+                "late answer",
+                extra={"route": route, "late_by": -left, "what": what or request.target},
+            )
+        if left > 0:
+            self.model_clock.sleep(left)
 
     def _answer_safely(
         self, request: FakeRequest, matched: tuple[str, tuple[str, ...]] | None
@@ -305,12 +380,47 @@ class FakeGitHub:
             rejected = self.contract.check_request(request)
             if rejected is not None:
                 return rejected
-        response = self._dispatch(route, request, args)
-        if route in SPARSE_ROUTES and response.status == 200:
-            response.payload = self._sparse(route, response.payload)
-        if route != "graphql":
-            response = self.contract.check_response(request, response)
+
+        def answer() -> FakeResponse:
+            response = self._dispatch(route, request, args)
+            if route in SPARSE_ROUTES and response.status == 200:
+                response.payload = self._sparse(route, response.payload)
+            if route != "graphql":
+                response = self.contract.check_response(request, response)
+            return response
+
+        if self.frozen_org and route in MEMO_ROUTES:
+            response = self._memoised(("rest", request.target), answer)
+        else:
+            response = answer()
         return self._hostile(route, response)
+
+    def _memoised(self, key: tuple[str, str], answer: Callable[[], FakeResponse]) -> FakeResponse:
+        """A frozen organisation's answer, computed once per request and kept as bytes.
+
+        Only the benchmark freezes its organisation: its second run is then
+        served from memory, so that the fake's Python CPU (graphql-core above
+        all) stays well inside the modelled service times.
+        """
+        with self._memo_lock:
+            kept = self._memo.get(key)
+        if kept is None:
+            fresh = answer()
+            if fresh.status != 200 or fresh.cut:
+                return fresh
+            payload = fresh.payload
+            items = len(payload) if isinstance(payload, list) else fresh.items
+            kept = FakeResponse(
+                200,
+                raw=fresh.body(),
+                headers=dict(fresh.headers),
+                content_type=fresh.content_type,
+                service_seconds=fresh.service_seconds,
+                items=items,
+            )
+            with self._memo_lock:
+                self._memo[key] = kept
+        return dataclasses.replace(kept, headers=dict(kept.headers))
 
     def _sparse(self, route: str, payload: Any) -> Any:
         """Without Administration, no ``security_and_analysis``; then ``sparse_fields``."""
@@ -448,6 +558,27 @@ class FakeGitHub:
     # -- GraphQL -------------------------------------------------------
 
     def _graphql(self, request: FakeRequest) -> FakeResponse:
+        if not self.frozen_org:
+            return self._graphql_answer(request)
+        # A frozen organisation answers a query it already answered from memory,
+        # its cost charged again (rateLimit's remaining/used stay the first answer's).
+        key = ("graphql", request.body.decode("utf-8", "replace"))
+        with self._memo_lock:
+            kept, cost = self._memo.get(key), self._memo_cost.get(key, 0)
+        if kept is None:
+            fresh = self._graphql_answer(request)
+            self._memoised(key, lambda: fresh)
+            with self._memo_lock:
+                self._memo_cost[key] = self._last_cost.value
+            return fresh
+        spent, _ = self.graphql_bucket.try_spend(cost)
+        if not spent:
+            return self._graphql_exhausted()
+        self.stats.add_graphql_points(cost)
+        return dataclasses.replace(kept, headers=dict(kept.headers))
+
+    def _graphql_answer(self, request: FakeRequest) -> FakeResponse:
+        self._last_cost.value = 0
         try:
             body = json.loads(request.body or b"null")
         except ValueError:
@@ -466,14 +597,21 @@ class FakeGitHub:
             message = MSG_GRAPHQL_TIMEOUT.format(rid=rid)
             return FakeResponse(502, {"data": None, "errors": [{"message": message}]})
         threshold = self.faults.graphql_node_threshold
-        if threshold is not None and analysis.nodes > threshold:
+        model = self.service_model
+        modelled_timeout = model is not None and model.times_out(analysis.nodes)
+        if modelled_timeout or (threshold is not None and analysis.nodes > threshold):
             rid = self._request_id()
             message = MSG_GRAPHQL_TIMEOUT.format(rid=rid)
-            return FakeResponse(502, {"data": None, "errors": [{"message": message}]})
+            timed_out = FakeResponse(502, {"data": None, "errors": [{"message": message}]})
+            if model is not None:
+                self.stats.add_graphql_timeout()
+                timed_out.service_seconds = model.graphql_timeout
+            return timed_out
         spent, state = self.graphql_bucket.try_spend(analysis.cost)
         if not spent:
             return self._graphql_exhausted()
         self.stats.add_graphql_points(analysis.cost)
+        self._last_cost.value = analysis.cost
         info = RateLimitInfo(
             cost=analysis.cost,
             limit=state.limit,
@@ -482,6 +620,7 @@ class FakeGitHub:
             reset_at=iso_z(state.reset),
             node_count=analysis.nodes,
         )
+
         payload = self.graphql.execute(
             analysis,
             variables,
@@ -490,7 +629,10 @@ class FakeGitHub:
             permissions=frozenset(self.permissions),
             hidden=frozenset(name.lower() for name in self.faults.graphql_not_found),
         )
-        return FakeResponse(200, payload)
+        answer = FakeResponse(200, payload)
+        if model is not None:
+            answer.service_seconds = model.graphql_seconds(analysis.nodes)
+        return answer
 
     def _graphql_exhausted(self) -> FakeResponse:
         if self.faults.graphql_exhausted_style == "rate_limited":
