@@ -44,7 +44,7 @@ from tests.fake_github.model import Organization
 from tests.fake_github.openapi import RestContract
 from tests.fake_github.rest import WEB, page_numbered
 from tests.fake_github.rest_urls import user_fields
-from tests.fake_github.server import MSG_USER_AGENT, Clock, FakeGitHub, _Handler, _Server
+from tests.fake_github.server import MSG_USER_AGENT, Clock, FakeGitHub, LoopbackServed
 
 DOCS_LIST_INSTALLATIONS = (
     "https://docs.github.com/rest/apps/apps#list-installations-for-the-authenticated-app"
@@ -72,7 +72,7 @@ class ListedAccount:
         return 50_000_000 + self.id
 
 
-class FakeGitHubApp:
+class FakeGitHubApp(LoopbackServed):
     """Several installations of one App behind one address (see the module docstring)."""
 
     def __init__(
@@ -119,44 +119,8 @@ class FakeGitHubApp:
         # each organisation's fake checks the rest (openapi.py).
         self.contract = RestContract()
         self._host = "127.0.0.1"
-        self._server: _Server | None = None
+        self._server = None
         self._thread: threading.Thread | None = None
-
-    # -- lifecycle -----------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeGitHubApp:
-        if self._server is not None:
-            return self
-        server = _Server((host, port), _Handler)
-        server.fake = self
-        self._host, self._server = host, server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGitHubApp:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeGitHubApp is not started: call start() first")
-        return f"http://{self._host}:{self._server.server_port}"
 
     # -- the front -----------------------------------------------------
 

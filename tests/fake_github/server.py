@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from tests.fake_github import faults as fault_modes
 from tests.fake_github.auth import (
@@ -125,7 +125,62 @@ def match_route(method: str, path: str) -> tuple[str, tuple[str, ...]] | None:
     return None
 
 
-class FakeGitHub:
+class LoopbackServed:
+    """Start, stop and address of a fake served on loopback in a daemon thread.
+
+    The class using it sets ``_host``, ``_server`` and ``_thread`` and answers
+    requests with ``handle``.
+    """
+
+    _host: str
+    _server: _Server | None
+    _thread: threading.Thread | None
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        """Answer one request (each fake defines it)."""
+        raise NotImplementedError
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> Self:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._server is not None:
+            return self
+        server = _Server((host, port), _Handler)
+        self._host = host
+        server.fake = self
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            daemon=True,
+            name=f"{type(self).__name__}-{server.server_address[1]}",
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError(f"{type(self).__name__} is not started: call start() first")
+        return f"http://{self._host}:{self._server.server_port}"
+
+
+class FakeGitHub(LoopbackServed):
     """GitHub's REST and GraphQL APIs over an in-memory :class:`Organization`.
 
     See the package docstring for the whole contract. Start with :meth:`start`
@@ -222,47 +277,6 @@ class FakeGitHub:
         with self._fault_lock:
             self._faults = faults
             self._random = random.Random(faults.seed)
-
-    # -- lifecycle -----------------------------------------------------
-
-    def start(self, host: str = "127.0.0.1", port: int = 0) -> FakeGitHub:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._server is not None:
-            return self
-        server = _Server((host, port), _Handler)
-        self._host = host
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name=f"fake-github-{server.server_address[1]}",
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeGitHub is not started: call start() first")
-        return f"http://{self._host}:{self._server.server_port}"
 
     def expire_tokens(self) -> None:
         """Revoke every live installation token now (the next call answers 401)."""
