@@ -2,9 +2,11 @@
 
 The fake runs in its own subprocess (``python -m tests.fake_github``) so that
 the handler's child process is measured alone: its wall time from spawn to
-exit, and its peak RSS and CPU from ``os.wait4`` (that child's own
-``rusage``, not the sum of every child). The fake's CPU time is read from
-``/proc`` before and after, to tell whose CPU a slow run spent.
+exit, its CPU from ``os.wait4`` (that child's own ``rusage``, not the sum of
+every child) and its peak RSS as the child itself reads it on exit
+(:mod:`bench.child`: ``ru_maxrss`` would carry the benchmark's own peak over).
+The fake's CPU time is read from ``/proc`` before and after, to tell whose CPU
+a slow run spent.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import urllib3
 
+from bench.child import PEAK_FILE_ENV
 from bench.generate import ANCHOR_ENV, Settings
 from bench.scaled_handler import TIME_SCALE_ENV
 from datalogger import registry
@@ -178,7 +181,7 @@ class HandlerRun:
 
     exit_code: int
     wall_seconds: float
-    peak_rss_mb: float
+    peak_rss_mb: float | None  # None: the child did not report it (killed)
     cpu_seconds: float
     output_dir: Path
     log_file: Path
@@ -216,14 +219,18 @@ def run_handler(
         "CONFIG_PATH": str(config_path),
         "THREAD_COUNT": str(threads),
         "LOG_LEVEL": "INFO",
+        PEAK_FILE_ENV: str(run_dir / "peak-rss-kb"),
     }
     module = "handler"
     if time_scale is not None:  # the handler counts modelled time like the fake
         module = "bench.scaled_handler"
         child_env[TIME_SCALE_ENV] = str(time_scale)
-    command = [sys.executable, "-m", module]
+    command = [sys.executable, "-m", "bench.child", module]
     if profile_to is not None:
-        command = [sys.executable, "-m", "cProfile", "-o", str(profile_to), "-m", module]
+        command = [
+            *(sys.executable, "-m", "cProfile", "-o", str(profile_to)),
+            *("-m", "bench.child", module),
+        ]
     log_file = run_dir / "handler.log"
     with log_file.open("wb") as log:
         start = time.monotonic()
@@ -247,12 +254,20 @@ def run_handler(
     return HandlerRun(
         exit_code=process.returncode,
         wall_seconds=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024.0,  # Linux: kilobytes
+        peak_rss_mb=reported_peak_rss_mb(Path(child_env[PEAK_FILE_ENV])),
         cpu_seconds=usage.ru_utime + usage.ru_stime,
         output_dir=output_dir,
         log_file=log_file,
         timed_out=timed_out.is_set(),
     )
+
+
+def reported_peak_rss_mb(path: Path) -> float | None:
+    """The peak RSS the handler's child wrote on exit (kB in ``path``), in MB."""
+    try:
+        return int(path.read_text().strip()) / 1024.0
+    except (OSError, ValueError):
+        return None
 
 
 def process_cpu_seconds(pid: int) -> float | None:

@@ -11,7 +11,10 @@ import argparse
 import copy
 import dataclasses
 import json
+import os
 import re
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import Any
 import pytest
 
 from bench.__main__ import RunResult, _delta, _failures
+from bench.child import PEAK_FILE_ENV
 from bench.generate import (
     ANCHOR_ENV,
     CHECKS,
@@ -36,7 +40,7 @@ from bench.generate import (
 )
 from bench.github_sized import alert_kind, pad_page
 from bench.proxy import graphql_kind
-from bench.runner import HandlerRun, phase_seconds
+from bench.runner import ROOT, HandlerRun, phase_seconds, reported_peak_rss_mb
 from bench.verify import compare
 from tests.fake_github.model import Organization, Repository
 from tests.fake_github.rest import RestApi
@@ -448,3 +452,45 @@ def test_github_sized_alerts_keep_every_field_and_grow(small: GeneratedOrg, kind
     assert "secret" not in padded
     assert alert_kind("/graphql") is None
     assert pad_page(b'{"message": "Not Found"}', kind) == b'{"message": "Not Found"}'
+
+
+def test_the_handler_child_reports_its_own_peak_not_its_parents(tmp_path: Path) -> None:
+    # Linux carries a parent's high-water mark into its child's ru_maxrss over
+    # exec: a small child of a big parent "peaks" at the parent's size.
+    ballast = bytearray(160 * 1024 * 1024)
+    for index in range(0, len(ballast), 4096):
+        ballast[index] = 1
+    peak_file = tmp_path / "peak-rss-kb"
+    env = {**os.environ, PEAK_FILE_ENV: str(peak_file)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.child", "json.tool", "--help"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    del ballast
+    assert os.waitstatus_to_exitcode(status) == 0  # the module's own exit status
+    assert usage.ru_maxrss / 1024 >= 160  # the parent's mark, not the child's
+    own = reported_peak_rss_mb(peak_file)
+    assert own is not None
+    assert 5 < own < 80
+
+
+def test_the_child_keeps_a_failing_modules_exit_status_and_still_reports(
+    tmp_path: Path,
+) -> None:
+    peak_file = tmp_path / "peak-rss-kb"
+    env = {**os.environ, PEAK_FILE_ENV: str(peak_file)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.child", "json.tool", "--no-such-option"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 2  # argparse's usage error, passed through
+    assert reported_peak_rss_mb(peak_file) is not None
+    assert reported_peak_rss_mb(tmp_path / "absent") is None
