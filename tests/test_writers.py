@@ -76,6 +76,28 @@ def test_json_bytes_format_is_canonical() -> None:
     assert data.endswith(b"]\n")
 
 
+def test_json_bytes_built_in_pieces_equal_json_dumps() -> None:
+    # Far more encoder pieces than one batch, with every JSON value kind and
+    # text outside ASCII (cut between batches anywhere).
+    document = [
+        {
+            "name": f"répo-{index}-✓",
+            "n": index,
+            "score": index / 7,
+            "flag": index % 2 == 0,
+            "none": None,
+            "empty": {},
+            "list": [],
+            "nested": {"checks": ["a", "b"], "why": {"x": "\u00e9\u4e2d\U0001f600"}},
+        }
+        for index in range(3_000)
+    ]
+    expected = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    assert json_bytes(document) == expected
+    assert json_bytes({}) == b"{}\n"
+    assert json_bytes([]) == b"[]\n"
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_dataset_bytes_ignore_input_order(seed: int) -> None:
     shuffled = list(ALERTS)
