@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
@@ -123,6 +124,105 @@ def load_exceptions(
     return LoadedExceptions(location.source, parsed, active, parsed.warnings)
 
 
+# --------------------------------------------------------------------------- kept of a dataset
+
+
+class NotRecordsError(ValueError):
+    """A dataset copy that is JSON but not a list of records (objects with their key)."""
+
+
+def _repository_kept(record: Mapping[str, Any]) -> dict[str, Any]:
+    checklist = record.get("checklist")
+    broken = (
+        {check: True for check, value in checklist.items() if value is True}
+        if isinstance(checklist, Mapping)
+        else {}
+    )
+    return {
+        "name": record["name"],
+        "failing": sorted(changes.failing_of(record)),
+        "unknown": record.get("unknown"),
+        "exceptions": record.get("exceptions"),
+        "checklist": broken,  # only the true checks: what the exceptions summary asks
+    }
+
+
+def _dependabot_kept(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: record.get(key) for key in ("alert_url", "severity", "repository")}
+
+
+def _secret_scanning_kept(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: record.get(key) for key in ("alert_url", "repository")}
+
+
+# What changes.json, trend.json, digest.md and the summary's exceptions block read of a
+# record, and the field without which a record cannot be compared. The rest of each
+# record is dropped once its dataset is written (and as a previous copy is read), so
+# a run never holds a large dataset twice: this run's and the one it replaces.
+_KEPT: Final[Mapping[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]]] = {
+    REPOSITORIES: ("name", _repository_kept),
+    "dependabot": ("alert_url", _dependabot_kept),
+    "secret_scanning": ("alert_url", _secret_scanning_kept),
+}
+
+
+def retained_records(name: str, records: Iterable[object]) -> list[dict[str, Any]]:
+    """What the run's findings read of each record of dataset ``name``.
+
+    NotRecordsError when an item is not an object or lacks the dataset's key
+    (``name``, ``alert_url``): such a copy cannot be compared.
+    """
+    key, kept = _KEPT[name]
+    result: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        if not isinstance(record, Mapping) or not isinstance(record.get(key), str):
+            raise NotRecordsError(f"item {index} is not a record with a {key!r} string")
+        result.append(kept(record))
+    return result
+
+
+def json_array_items(text: str) -> Iterator[object]:
+    """The items of the JSON array ``text``, decoded one at a time.
+
+    ``json.loads`` would build the whole document first (twice the file's size
+    in objects for a dataset); a previous copy is reduced to what the run
+    compares item by item instead. ValueError (``json.JSONDecodeError``) when
+    ``text`` is not JSON; NotRecordsError when it is JSON but not an array.
+    """
+    decoder = json.JSONDecoder()
+    position = _skip_space(text, 0)
+    if not text.startswith("[", position):
+        value, end = decoder.raw_decode(text, position)  # not JSON: its error
+        if _skip_space(text, end) != len(text):
+            raise json.JSONDecodeError("Extra data", text, end)
+        raise NotRecordsError(f"the document is a JSON {type(value).__name__}, not an array")
+    position = _skip_space(text, position + 1)
+    if text.startswith("]", position):
+        position += 1
+    else:
+        while True:
+            item, position = decoder.raw_decode(text, position)
+            yield item
+            position = _skip_space(text, position)
+            if text.startswith(",", position):
+                position = _skip_space(text, position + 1)
+                continue
+            if text.startswith("]", position):
+                position += 1
+                break
+            raise json.JSONDecodeError("Expecting ',' delimiter", text, position)
+    if _skip_space(text, position) != len(text):
+        raise json.JSONDecodeError("Extra data", text, position)
+
+
+_SPACE: Final = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _SPACE.match(text, position)
+    return position if match is None else match.end()
+
+
 # --------------------------------------------------------------------------- the run's outputs
 
 
@@ -163,7 +263,8 @@ class RunOutputs:
     # -- while the collections settle -----------------------------------
 
     def settle(self, name: str, file_name: str) -> None:
-        """Read back the latest copy of ``file_name`` before the run replaces it."""
+        """Read back the latest copy of ``file_name`` before the run replaces it; only
+        what :meth:`finish` compares is kept (:func:`retained_records`)."""
         dataset = self._datasets.setdefault(name, _Dataset())
         try:
             copy = self.writer.read_latest(file_name)
@@ -173,8 +274,26 @@ class RunOutputs:
             return
         if copy is None:
             return
+        written_at = copy.written_at
         try:
-            document = json.loads(copy.data)
+            text = copy.data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            logger.error(
+                "previous copy is not JSON",
+                extra={"collection": name, "file": file_name, "error": str(err)},
+            )
+            dataset.unreadable = True
+            return
+        del copy  # its bytes: the text alone is parsed, one record at a time
+        try:
+            previous = retained_records(name, json_array_items(text))
+        except NotRecordsError as err:
+            logger.error(
+                "previous copy is not a list of records",
+                extra={"collection": name, "file": file_name, "error": str(err)},
+            )
+            dataset.unreadable = True
+            return
         except ValueError as err:
             logger.error(
                 "previous copy is not JSON",
@@ -182,16 +301,12 @@ class RunOutputs:
             )
             dataset.unreadable = True
             return
-        if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
-            logger.error("previous copy is not a list of records", extra={"file": file_name})
-            dataset.unreadable = True
-            return
-        dataset.previous = document
-        dataset.previous_written_at = copy.written_at
+        dataset.previous = previous
+        dataset.previous_written_at = written_at
 
     def record(self, name: str, records: Records) -> None:
-        """The dataset as written (after :meth:`settle`)."""
-        self._datasets.setdefault(name, _Dataset()).written = records
+        """The dataset as written (after :meth:`settle`): what :meth:`finish` reads of it."""
+        self._datasets.setdefault(name, _Dataset()).written = retained_records(name, records)
 
     # -- after every collection -------------------------------------------
 

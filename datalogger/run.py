@@ -238,13 +238,8 @@ def collect_all(
                 )
                 pending[pool.submit(_timed, state, name, run_input)] = name
         while pending and not deadline.expired():
-            done, _ = wait(pending, timeout=_poll_seconds(deadline), return_when=FIRST_COMPLETED)
-            for future in done:
-                name = pending.pop(future)
-                outcomes[name] = settle(state, name, future, checked.warnings.get(name, ()))
-        for future in [f for f in pending if f.done()]:  # finished just as time ran out
-            name = pending.pop(future)
-            outcomes[name] = settle(state, name, future, checked.warnings.get(name, ()))
+            _settle_finished(state, pending, outcomes, checked, _poll_seconds(deadline))
+        _settle_finished(state, pending, outcomes, checked, 0)  # finished as time ran out
     finally:
         # Never wait for a collection past the deadline; its next request raises anyway.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -259,6 +254,25 @@ def collect_all(
             logger.error("collection failed", extra={"collection": name, "error": reason})
             outcomes[name] = CollectionOutcome.failed(reason)
     return outcomes
+
+
+def _settle_finished(
+    state: RunState,
+    pending: dict[Future[tuple[CollectionResult, float]], str],
+    outcomes: dict[str, CollectionOutcome],
+    checked: Preflight,
+    timeout: float | None,
+) -> None:
+    """Wait up to ``timeout`` for a collection to finish; settle each that has.
+
+    A finished future holds its collection's records: it leaves ``pending`` here
+    and no reference outlives this call, so a written dataset's records are freed
+    while the other collections still run.
+    """
+    done, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+    for future in done:
+        name = pending.pop(future)
+        outcomes[name] = settle(state, name, future, checked.warnings.get(name, ()))
 
 
 def _list_inventory(client: GitHubClient, org: str, inventory: InventoryFeed) -> None:
