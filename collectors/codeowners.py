@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from collectors.shapes import shared
+
 # A token: escaped characters or anything but ASCII blanks and backslashes.
 _TOKEN: Final = re.compile(r"(?:\\.|[^ \t\f\v\r\\])+|\\")
 _USER_OWNER: Final = re.compile(r"@[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?")
@@ -29,7 +31,7 @@ def is_team_owner(owner: str) -> bool:
 def owner_token(token: str) -> str | None:
     """The lower-cased owner a token names, or None for e-mails and anything else."""
     if _USER_OWNER.fullmatch(token) or _TEAM_OWNER.fullmatch(token):
-        return token.lower()
+        return shared(token.lower())  # the same owners recur across repositories
     return None
 
 

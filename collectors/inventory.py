@@ -21,6 +21,8 @@ from collectors.shapes import (
     field_object_or_none,
     field_str,
     optional_str,
+    optional_word,
+    shared,
 )
 
 logger = logging.getLogger(__name__)
@@ -98,7 +100,7 @@ def security_status(security: Mapping[str, Any] | None, key: str, where: str) ->
     block = field_object_or_none(security, key, where) if key in security else None
     if block is None:
         return None
-    return optional_str(block, "status", f"{where} security_and_analysis.{key}")
+    return optional_word(block, "status", f"{where} security_and_analysis.{key}")
 
 
 def listing_visibility(repo: Mapping[str, Any], where: str) -> tuple[str, bool]:
@@ -107,7 +109,7 @@ def listing_visibility(repo: Mapping[str, Any], where: str) -> tuple[str, bool]:
     PRIVATE (an internal repository is ``private`` too; only GraphQL tells them apart)."""
     if optional(repo, "visibility") is None:
         return ("PRIVATE" if field_bool(repo, "private", where) else "PUBLIC"), False
-    visibility = field_str(repo, "visibility", where).upper()
+    visibility = shared(field_str(repo, "visibility", where).upper())
     if visibility not in VISIBILITIES:
         raise UnexpectedAnswerError(f"{where}: unknown visibility {visibility!r}")
     return visibility, True
@@ -140,7 +142,7 @@ def listing_from_rest(item: object, endpoint: str) -> RepoListing:
         else False,
         created_at=optional_str(repo, "created_at", where),
         pushed_at=optional_str(repo, "pushed_at", where),
-        default_branch=optional_str(repo, "default_branch", where),
+        default_branch=optional_word(repo, "default_branch", where),
         secret_scanning=security_status(security, "secret_scanning", where),
         push_protection=security_status(security, "secret_scanning_push_protection", where),
         visibility_reported=reported,

@@ -85,6 +85,7 @@ from collectors.shapes import (
     field_object_or_none,
     field_str,
     field_str_or_none,
+    field_word,
     next_cursor,
     wrong_shape,
 )
@@ -332,7 +333,7 @@ def branch_page(connection: Mapping[str, Any], where: str) -> BranchPage:
     names, flags = [], []
     for node in field_list(connection, "nodes", where):
         branch = as_object(node, where, "refs.nodes[]")
-        names.append(field_str(branch, "name", where))
+        names.append(field_word(branch, "name", where))
         flags.append(field_object_or_none(branch, "branchProtectionRule", where) is not None)
     return BranchPage(tuple(names), tuple(flags), next_cursor(connection, where))
 
@@ -359,7 +360,7 @@ def pull_request_page(connection: Mapping[str, Any], where: str) -> AuthorPage:
         else:
             authors.append(
                 PullRequestAuthor(
-                    field_str(author, "__typename", where), field_str(author, "login", where)
+                    field_word(author, "__typename", where), field_word(author, "login", where)
                 )
             )
     return AuthorPage(tuple(authors), next_cursor(connection, where))
@@ -372,8 +373,8 @@ def tree_entries(repo: Mapping[str, Any], alias: str, where: str) -> tuple[TreeE
         return ()
     return tuple(
         TreeEntry(
-            field_str(as_object(entry, where, f"{alias}.entries[]"), "name", where),
-            field_str(entry, "type", where),
+            field_word(as_object(entry, where, f"{alias}.entries[]"), "name", where),
+            field_word(entry, "type", where),
         )
         for entry in field_list(found, "entries", where)
     )
@@ -452,7 +453,7 @@ def first_page(
     where: str,
 ) -> FirstPage:
     """One aliased ``repository`` answer; the fact groups in ``omit`` were not asked."""
-    visibility = field_str(repo, "visibility", where)
+    visibility = field_word(repo, "visibility", where)
     if visibility not in VISIBILITIES:
         raise UnexpectedAnswerError(f"{where}: unknown visibility {visibility!r}")
     files = FILES not in omit
@@ -977,9 +978,13 @@ def apply_rule(state: ReadState, rule: RuleAnswer | Unreadable) -> None:
 
 @dataclass(frozen=True)
 class RepositoryFacts:
-    """Every active repository's facts, sorted by name, and the warnings to report."""
+    """Every active repository's facts, sorted by name, and the warnings to report.
 
-    repositories: tuple[RepoFacts, ...]
+    ``repositories`` is handed over: the caller may empty it as it builds records, so
+    that an organisation's facts and its records are not all held at once.
+    """
+
+    repositories: list[RepoFacts]
     warnings: tuple[str, ...]
     unreadable: tuple[str, ...]  # names, sorted
 
@@ -1047,7 +1052,9 @@ def collect_repository_facts(
     unreadable = sorted(state.unreadable.values(), key=lambda item: item.name)
     check_unreadable(org, len(active), unreadable)
     by_name = {listing.name: listing for listing in active}
-    facts = [draft.facts(unavailable) for draft in state.drafts.values()]
+    facts: list[RepoFacts] = []
+    while state.drafts:  # each draft freed as its facts are made
+        facts.append(state.drafts.popitem()[1].facts(unavailable))
     facts += [unreadable_facts(by_name[item.name], item.reason, unavailable) for item in unreadable]
     facts.sort(key=lambda item: item.name)
     logger.info(
@@ -1060,7 +1067,7 @@ def collect_repository_facts(
         },
     )
     return RepositoryFacts(
-        repositories=tuple(facts),
+        repositories=facts,
         warnings=tuple(unreadable_warning(item) for item in unreadable),
         unreadable=tuple(item.name for item in unreadable),
     )

@@ -6,6 +6,7 @@ message tells an operator which answer was wrong.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,30 @@ def field_str(obj: Mapping[str, Any], key: str, where: str) -> str:
     if not isinstance(value, str):
         raise wrong_shape(where, key, "a string", value)
     return value
+
+
+def shared(value: str) -> str:
+    """``value`` as the one copy that every answer repeating it shares (``sys.intern``).
+
+    The JSON decoder gives each occurrence of a string its own object. Facts kept
+    for a whole run hold words GitHub repeats across thousands of answers (the
+    names and types of directory entries, branch names, logins, states,
+    severities, package names, repository names in alerts): at 20,000
+    repositories, about 650,000 directory-entry strings alone. Only such words
+    are shared; values unique to one answer (URLs of alerts, timestamps) are not.
+    """
+    return sys.intern(value)
+
+
+def field_word(obj: Mapping[str, Any], key: str, where: str) -> str:
+    """A required string field whose value many answers repeat (see :func:`shared`)."""
+    return shared(field_str(obj, key, where))
+
+
+def optional_word(obj: Mapping[str, Any] | None, key: str, where: str) -> str | None:
+    """An optional string field whose value many answers repeat (see :func:`shared`)."""
+    value = optional_str(obj, key, where)
+    return None if value is None else shared(value)
 
 
 def field_str_or_none(obj: Mapping[str, Any], key: str, where: str) -> str | None:

@@ -16,7 +16,12 @@ from collectors import CollectionResult
 from collectors.alerts import DEPENDABOT, SECRET_SCANNING, collect_alerts, secret_scanning_chains
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
 from collectors.inventory import RepoListing
-from datalogger.records import alert_sort_key, dependabot_record, secret_scanning_record
+from datalogger.records import (
+    alert_sort_key,
+    dependabot_record,
+    secret_scanning_record,
+    taken,
+)
 from github_client import GitHubClient
 from policy.alerts import Overdue, dependabot_overdue, secret_scanning_overdue
 
@@ -39,7 +44,7 @@ def collect_dependabot(
         client, DEPENDABOT, org, inventory, lambda facts: judged(facts) is not None
     )
     records = []
-    for alert in harvest.kept:
+    for alert in taken(harvest.kept):  # each alert's facts freed as its record is made
         overdue = judged(alert.facts)
         if overdue is not None:
             records.append(dependabot_record(alert, overdue))
@@ -73,7 +78,7 @@ def collect_secret_scanning(  # noqa: PLR0917 (the collection's settings, one ea
         secret_scanning_chains(generic_types),
     )
     records = []
-    for alert in harvest.kept:
+    for alert in taken(harvest.kept):  # each alert's facts freed as its record is made
         overdue = judged(alert.facts)
         if overdue is not None:
             records.append(secret_scanning_record(alert, overdue))

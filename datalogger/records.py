@@ -14,9 +14,9 @@ active exception; ``{}`` until exceptions are configured) and ``failing``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from collectors.alerts import KeptAlert
 from collectors.facts import (
@@ -28,6 +28,20 @@ from collectors.facts import (
 from policy.alerts import Overdue, cvss_score
 from policy.checks import failing, judge
 from policy.exceptions import ExceptionEntry, grants_for
+
+T = TypeVar("T")
+
+
+def taken(items: list[T]) -> Iterator[T]:
+    """The items of ``items`` in order, each removed from the list as it is handed out.
+
+    Records are built from facts this way: the facts of a repository or an alert
+    are freed once its record exists, instead of every fact and every record of a
+    large organisation being held at once.
+    """
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def repository_record(

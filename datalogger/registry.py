@@ -31,7 +31,7 @@ from collectors.repositories import (
     collect_repository_facts,
 )
 from datalogger.alert_collections import collect_dependabot, collect_secret_scanning
-from datalogger.records import repository_records
+from datalogger.records import repository_records, taken
 from github_client import GitHubError
 from policy import permissions
 from policy.checks import needs_members
@@ -134,7 +134,7 @@ def collect_repositories(  # noqa: PLR0917 - the collection's whole input, spell
             authors = [a for item in found.repositories for a in item.pull_request_authors or ()]
             people = people_facts(directory, owners, needs_members(authors), unavailable)
     records = repository_records(
-        found.repositories, people, settings.inactivity_years, now, exceptions
+        taken(found.repositories), people, settings.inactivity_years, now, exceptions
     )
     return CollectionResult(
         records=records,

@@ -7,6 +7,7 @@ The JSON below follows the examples of GitHub's REST description of
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from collectors.alerts import KeptAlert, dependabot_facts, secret_scanning_facts
 from collectors.errors import UnexpectedAnswerError
 from collectors.inventory import RepoListing
-from datalogger.records import dependabot_record, secret_scanning_record
+from datalogger.records import dependabot_record, secret_scanning_record, taken
 from policy.alerts import Overdue
 
 WHERE = "GET /orgs/acme/dependabot/alerts"
@@ -255,3 +256,25 @@ def test_a_wrong_secret_alert_names_the_alert_not_the_secret(
     text = str(caught.value)
     assert message in text and "secret-scanning/2" in text
     assert SECRET["secret"] not in text
+
+
+def test_taken_hands_out_each_item_in_order_and_lets_go_of_it() -> None:
+    items = [{"n": 1}, {"n": 2}, {"n": 3}]
+    left = []
+    for item in taken(items):
+        left.append(len(items))  # the list no longer holds what was handed out
+        assert item not in items
+    assert left == [2, 1, 0]
+    assert items == []
+    assert list(taken([])) == []
+
+
+def test_a_shared_word_is_one_object_for_every_answer_that_repeats_it() -> None:
+    # Two answers decoded apart: the decoder gives each its own string objects.
+    answers = [json.loads(json.dumps(DEPENDABOT)) for _ in range(2)]
+    assert answers[0]["state"] is not answers[1]["state"]
+    first, second = (dependabot_facts(answer, WHERE) for answer in answers)
+    assert first.package_ecosystem is second.package_ecosystem
+    assert first.repository is second.repository
+    assert first.state is second.state
+    assert first.html_url == second.html_url
