@@ -433,6 +433,13 @@ class NoJitter(random.Random):
         return a
 
 
+class FullJitter(random.Random):
+    """uniform(a, b) returns b: every backoff waits its whole ceiling."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
 @pytest.fixture
 def resetting_server() -> Iterator[tuple[str, list[int]]]:
     """A TCP server that accepts and closes every connection (a reset, no HTTP answer)."""
@@ -652,10 +659,15 @@ def test_backoff_never_sleeps_past_the_deadline(
     fake_github: FakeFactory, connect: Callable[..., GitHubClient], clock: ManualClock
 ) -> None:
     fake = fake_github(clock=clock, faults=Faults(failing_routes={"org_members": 502}))
-    client = connect(fake, remaining_time=lambda: 0.01)
-    with pytest.raises(DeadlineExceeded, match="after HTTP 502"):
+    # The run ends 2.5 s from now on the test's clock: room for each request on a
+    # loaded machine (a read timeout is capped by the time left), and for the first
+    # backoff (1 s at full jitter) but not the second (2 s, with 1.5 s left).
+    deadline = clock.monotonic() + 2.5
+    client = connect(fake, remaining_time=lambda: deadline - clock.monotonic(), rng=FullJitter())
+    with pytest.raises(DeadlineExceeded, match=r"after HTTP 502: 2 s remain"):
         client.get("/orgs/acme/members")
-    assert clock.sleeps == []
+    assert clock.sleeps == [1.0]
+    assert statuses(fake, "org_members") == [502, 502]
 
 
 # -- hostile answers --------------------------------------------------------------------
