@@ -277,32 +277,18 @@ class RunOutputs:
         written_at = copy.written_at
         try:
             text = copy.data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            logger.error(
-                "previous copy is not JSON",
-                extra={"collection": name, "file": file_name, "error": str(err)},
-            )
-            dataset.unreadable = True
-            return
-        del copy  # its bytes: the text alone is parsed, one record at a time
-        try:
+            del copy  # its bytes: the text alone is parsed, one record at a time
             previous = retained_records(name, json_array_items(text))
         except NotRecordsError as err:
-            logger.error(
-                "previous copy is not a list of records",
-                extra={"collection": name, "file": file_name, "error": str(err)},
-            )
-            dataset.unreadable = True
+            problem, error = "previous copy is not a list of records", str(err)
+        except ValueError as err:  # UnicodeDecodeError and JSONDecodeError included
+            problem, error = "previous copy is not JSON", str(err)
+        else:
+            dataset.previous = previous
+            dataset.previous_written_at = written_at
             return
-        except ValueError as err:
-            logger.error(
-                "previous copy is not JSON",
-                extra={"collection": name, "file": file_name, "error": str(err)},
-            )
-            dataset.unreadable = True
-            return
-        dataset.previous = previous
-        dataset.previous_written_at = written_at
+        logger.error(problem, extra={"collection": name, "file": file_name, "error": error})
+        dataset.unreadable = True
 
     def record(self, name: str, records: Records) -> None:
         """The dataset as written (after :meth:`settle`): what :meth:`finish` reads of it."""

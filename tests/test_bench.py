@@ -454,6 +454,13 @@ def test_github_sized_alerts_keep_every_field_and_grow(small: GeneratedOrg, kind
     assert pad_page(b'{"message": "Not Found"}', kind) == b'{"message": "Not Found"}'
 
 
+def child_env(peak_file: Path) -> dict[str, str]:
+    """This environment, with the peak file named and the project importable."""
+    env = {**os.environ, PEAK_FILE_ENV: str(peak_file)}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
 def test_the_handler_child_reports_its_own_peak_not_its_parents(tmp_path: Path) -> None:
     # Linux carries a parent's high-water mark into its child's ru_maxrss over
     # exec: a small child of a big parent "peaks" at the parent's size.
@@ -461,12 +468,10 @@ def test_the_handler_child_reports_its_own_peak_not_its_parents(tmp_path: Path) 
     for index in range(0, len(ballast), 4096):
         ballast[index] = 1
     peak_file = tmp_path / "peak-rss-kb"
-    env = {**os.environ, PEAK_FILE_ENV: str(peak_file)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     process = subprocess.Popen(
         [sys.executable, "-m", "bench.child", "json.tool", "--help"],
         cwd=ROOT,
-        env=env,
+        env=child_env(peak_file),
         stdout=subprocess.DEVNULL,
     )
     _, status, usage = os.wait4(process.pid, 0)
@@ -482,12 +487,10 @@ def test_the_child_keeps_a_failing_modules_exit_status_and_still_reports(
     tmp_path: Path,
 ) -> None:
     peak_file = tmp_path / "peak-rss-kb"
-    env = {**os.environ, PEAK_FILE_ENV: str(peak_file)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "bench.child", "json.tool", "--no-such-option"],
         cwd=ROOT,
-        env=env,
+        env=child_env(peak_file),
         capture_output=True,
         check=False,
     )
