@@ -36,7 +36,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypedDict, TypeVar
 
 from collectors.errors import CollectionError, FeatureUnavailableError, UnexpectedAnswerError
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
@@ -73,11 +73,36 @@ SEVERITIES = ("critical", "high", "medium", "low")
 # --------------------------------------------------------------------------- one alert
 
 
-def dependabot_facts(alert: Mapping[str, Any], where: str) -> DependabotAlertFacts:
-    """The facts of one Dependabot alert; optional fields None when GitHub omits them."""
+class AlertIdentity(TypedDict):
+    """The fields of :class:`collectors.facts.AlertFacts`: what identifies any alert."""
+
+    number: int
+    html_url: str
+    state: str
+    created_at: str
+    repository: str
+    repository_url: str
+
+
+def alert_identity_fields(alert: Mapping[str, Any], where: str) -> tuple[AlertIdentity, str]:
+    """The identifying fields every alert must have, and ``where`` naming the alert."""
     html_url = field_str(alert, "html_url", where)
     where = f"{where} (alert {html_url})"
     repository = field_object(alert, "repository", where)
+    identity = AlertIdentity(
+        number=field_int(alert, "number", where),
+        html_url=html_url,
+        state=field_word(alert, "state", where),
+        created_at=field_str(alert, "created_at", where),
+        repository=field_word(repository, "name", where),
+        repository_url=field_word(repository, "html_url", where),
+    )
+    return identity, where
+
+
+def dependabot_facts(alert: Mapping[str, Any], where: str) -> DependabotAlertFacts:
+    """The facts of one Dependabot alert; optional fields None when GitHub omits them."""
+    identity, where = alert_identity_fields(alert, where)
     advisory = field_object(alert, "security_advisory", where)
     dependency = optional_object(alert, "dependency", where)
     package = optional_object(dependency, "package", where)
@@ -88,12 +113,7 @@ def dependabot_facts(alert: Mapping[str, Any], where: str) -> DependabotAlertFac
             "the collection stops rather than guess its threshold"
         )
     return DependabotAlertFacts(
-        number=field_int(alert, "number", where),
-        html_url=html_url,
-        state=field_word(alert, "state", where),
-        created_at=field_str(alert, "created_at", where),
-        repository=field_word(repository, "name", where),
-        repository_url=field_word(repository, "html_url", where),
+        **identity,
         severity=shared(severity),
         ghsa_id=optional_word(advisory, "ghsa_id", where),
         cve_id=optional_word(advisory, "cve_id", where),
@@ -122,16 +142,9 @@ def dependabot_facts(alert: Mapping[str, Any], where: str) -> DependabotAlertFac
 
 def secret_scanning_facts(alert: Mapping[str, Any], where: str) -> SecretScanningAlertFacts:
     """The facts of one secret scanning alert (never its ``secret``)."""
-    html_url = field_str(alert, "html_url", where)
-    where = f"{where} (alert {html_url})"
-    repository = field_object(alert, "repository", where)
+    identity, where = alert_identity_fields(alert, where)
     return SecretScanningAlertFacts(
-        number=field_int(alert, "number", where),
-        html_url=html_url,
-        state=field_word(alert, "state", where),
-        created_at=field_str(alert, "created_at", where),
-        repository=field_word(repository, "name", where),
-        repository_url=field_word(repository, "html_url", where),
+        **identity,
         secret_type=field_word(alert, "secret_type", where),
         secret_type_display_name=optional_word(alert, "secret_type_display_name", where),
         provider=optional_word(alert, "provider", where),

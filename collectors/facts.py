@@ -126,15 +126,23 @@ class PeopleFacts:
 
 
 @dataclass(frozen=True)
-class DependabotAlertFacts:
-    """One Dependabot alert of ``GET /orgs/{org}/dependabot/alerts``."""
+class AlertFacts:
+    """What identifies an alert of either kind (collectors.alerts.AlertIdentity)."""
 
     number: int
     html_url: str
-    state: str  # "open", "dismissed", "fixed", "auto_dismissed"
+    # Dependabot: "open", "dismissed", "fixed", "auto_dismissed";
+    # secret scanning: "open", "resolved".
+    state: str
     created_at: str
     repository: str  # repository.name
     repository_url: str  # repository.html_url
+
+
+@dataclass(frozen=True)
+class DependabotAlertFacts(AlertFacts):
+    """One Dependabot alert of ``GET /orgs/{org}/dependabot/alerts``."""
+
     severity: str  # security_advisory.severity
     ghsa_id: str | None
     cve_id: str | None
@@ -151,15 +159,9 @@ class DependabotAlertFacts:
 
 
 @dataclass(frozen=True)
-class SecretScanningAlertFacts:
+class SecretScanningAlertFacts(AlertFacts):
     """One secret scanning alert of ``GET /orgs/{org}/secret-scanning/alerts``."""
 
-    number: int
-    html_url: str
-    state: str  # "open", "resolved"
-    created_at: str
-    repository: str
-    repository_url: str
     secret_type: str
     secret_type_display_name: str | None
     provider: str | None  # None for generic (non-provider) patterns
