@@ -515,15 +515,21 @@ def test_unreadable_previous_copies_claim_nothing_and_keep_the_trend(
     out = Path(env["OUTPUT_DIR"])
     out.mkdir(parents=True)
     (out / "repositories.json").write_text("{not json")
+    (out / "dependabot.json").write_text('[{"alert_url": "https://x/1"}, {"number": 2}]')
     (out / "trend.json").write_text("[{truncated")
     summary, logs = run(fake_github, sample_org.build_for(DAY1), env, DAY1)
     assert summary["status"] == "succeeded"
     changes = output(env, "changes.json")
     assert changes["repositories"]["status"] == "not_collected"
-    assert changes["dependabot"]["status"] == "no_previous"
+    assert changes["dependabot"]["status"] == "not_collected"  # JSON, but not records
+    assert changes["secret_scanning"]["status"] == "no_previous"
     assert (out / "trend.json").read_text() == "[{truncated"  # never restarted by a fault
-    messages = [line["message"] for line in logs if line["level"] == "ERROR"]
-    assert "previous copy is not JSON" in messages
+    errors = {line["message"]: line for line in logs if line["level"] == "ERROR"}
+    assert "previous copy is not JSON" in errors
+    assert errors["previous copy is not a list of records"]["error"] == (
+        "item 1 is not a record with a 'alert_url' string"
+    )
+    messages = list(errors)
     assert "trend not updated: previous trend.json is not JSON" in messages
     assert "## Newly failing repositories (0)\n\nNot compared: not collected this run." in (
         output(env, "digest.md")
