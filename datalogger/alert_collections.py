@@ -9,11 +9,20 @@ chain naming them), each alert once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from collectors import CollectionResult
-from collectors.alerts import DEPENDABOT, SECRET_SCANNING, collect_alerts, secret_scanning_chains
+from collectors.alerts import (
+    DEPENDABOT,
+    SECRET_SCANNING,
+    AlertHarvest,
+    F,
+    KeptAlert,
+    collect_alerts,
+    secret_scanning_chains,
+)
 from collectors.facts import DependabotAlertFacts, SecretScanningAlertFacts
 from collectors.inventory import RepoListing
 from datalogger.records import (
@@ -26,6 +35,24 @@ from github_client import GitHubClient
 from policy.alerts import Overdue, dependabot_overdue, secret_scanning_overdue
 
 logger = logging.getLogger(__name__)
+
+
+def overdue_records(
+    harvest: AlertHarvest[F],
+    judged: Callable[[F], Overdue | None],
+    record_of: Callable[[KeptAlert[F], Overdue], dict[str, Any]],
+    created_field: str,
+) -> list[dict[str, Any]]:
+    """The records of the kept alerts that are overdue, in the dataset's order
+    (repository, creation time, URL); each alert's facts are freed as its record
+    is made."""
+    records = []
+    for alert in taken(harvest.kept):
+        overdue = judged(alert.facts)
+        if overdue is not None:
+            records.append(record_of(alert, overdue))
+    records.sort(key=lambda record: alert_sort_key(record, created_field))
+    return records
 
 
 def collect_dependabot(
@@ -43,12 +70,7 @@ def collect_dependabot(
     harvest = collect_alerts(
         client, DEPENDABOT, org, inventory, lambda facts: judged(facts) is not None
     )
-    records = []
-    for alert in taken(harvest.kept):  # each alert's facts freed as its record is made
-        overdue = judged(alert.facts)
-        if overdue is not None:
-            records.append(dependabot_record(alert, overdue))
-    records.sort(key=lambda record: alert_sort_key(record, "created_at"))
+    records = overdue_records(harvest, judged, dependabot_record, "created_at")
     logger.info(
         "dependabot alerts collected",
         extra={"org": org, "open_alerts": harvest.read, "records": len(records)},
@@ -77,12 +99,7 @@ def collect_secret_scanning(  # noqa: PLR0917 (the collection's settings, one ea
         lambda facts: judged(facts) is not None,
         secret_scanning_chains(generic_types),
     )
-    records = []
-    for alert in taken(harvest.kept):  # each alert's facts freed as its record is made
-        overdue = judged(alert.facts)
-        if overdue is not None:
-            records.append(secret_scanning_record(alert, overdue))
-    records.sort(key=lambda record: alert_sort_key(record, "creation_date"))
+    records = overdue_records(harvest, judged, secret_scanning_record, "creation_date")
     logger.info(
         "secret scanning alerts collected",
         extra={"org": org, "open_alerts": harvest.read, "records": len(records)},
