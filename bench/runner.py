@@ -30,6 +30,7 @@ from bench.generate import ANCHOR_ENV, Settings
 from bench.scaled_handler import TIME_SCALE_ENV
 from datalogger import registry
 from github_client import GitHubClient, GitHubError
+from tests.contract import INTERFACE_ENV_VARS
 from tests.fake_github.process import FakeProcess, FakeStartError, start_fake_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,21 +40,6 @@ FAKE_BUDGET = 10_000_000
 GITHUB_REST_BUDGET = 5_000
 GITHUB_GRAPHQL_BUDGET = 5_000
 USER_AGENT = "policy-data-logger-bench"
-# Variables that would make the handler read another key or write elsewhere.
-_SCRUBBED_ENV = (
-    "GITHUB_APP_PRIVATE_KEY",
-    "AWS_SECRET_NAME",
-    "S3_BUCKET",
-    "CONFIG_PATH",
-    "THREAD_COUNT",
-    "GITHUB_ORG",
-    "GITHUB_APP_CLIENT_ID",
-    "GITHUB_APP_PRIVATE_KEY_FILE",
-    "GITHUB_API_URL",
-    "WRITE_TO_S3",
-    "OUTPUT_DIR",
-    "LOG_LEVEL",
-)
 
 
 class BenchError(Exception):
@@ -72,7 +58,9 @@ def fake_stats(fake: FakeProcess) -> dict[str, Any]:
 
 def bench_env(anchor: int) -> dict[str, str]:
     """This process's environment with the anchor set and the handler's variables removed."""
-    env = {key: value for key, value in os.environ.items() if key not in _SCRUBBED_ENV}
+    # Without the interface's variables: none of the caller's may send the handler
+    # to another key, organisation or output.
+    env = {key: value for key, value in os.environ.items() if key not in INTERFACE_ENV_VARS}
     env[ANCHOR_ENV] = str(anchor)
     # The same set order in every run: the handler then sends the same batches,
     # which a frozen fake answers from memory the second time.

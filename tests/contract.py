@@ -19,6 +19,22 @@ SHARED = REPO_ROOT.parent / "shared"
 SHARED_GRAPHQL_SCHEMA = SHARED / "github" / "schema.graphql"
 VENDORED_GRAPHQL_SCHEMA = REPO_ROOT / "tests" / "fake_github" / "schema.graphql"
 
+# The interface's environment variables (spec/interface.md "Environment").
+INTERFACE_ENV_VARS = (
+    "GITHUB_ORG",
+    "GITHUB_APP_CLIENT_ID",
+    "GITHUB_APP_PRIVATE_KEY",
+    "GITHUB_APP_PRIVATE_KEY_FILE",
+    "AWS_SECRET_NAME",
+    "GITHUB_API_URL",
+    "S3_BUCKET",
+    "WRITE_TO_S3",
+    "OUTPUT_DIR",
+    "CONFIG_PATH",
+    "THREAD_COUNT",
+    "LOG_LEVEL",
+)
+
 SHARED_OUTPUT_SCHEMAS = SHARED / "spec" / "schemas"
 VENDORED_OUTPUT_SCHEMAS = REPO_ROOT / "docs" / "schemas"
 

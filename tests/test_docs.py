@@ -23,27 +23,15 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.contract import INTERFACE_ENV_VARS
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 RUNTIME_PACKAGES = ("github_client", "collectors", "policy", "datalogger")
 
-# The interface's environment variables (spec/interface.md). Some are read by
-# github_client (the key sources) rather than datalogger/config.py: all must
-# be documented whoever reads them.
-SPEC_ENV_VARS = (
-    "GITHUB_ORG",
-    "GITHUB_APP_CLIENT_ID",
-    "GITHUB_APP_PRIVATE_KEY",
-    "GITHUB_APP_PRIVATE_KEY_FILE",
-    "AWS_SECRET_NAME",
-    "GITHUB_API_URL",
-    "S3_BUCKET",
-    "WRITE_TO_S3",
-    "OUTPUT_DIR",
-    "CONFIG_PATH",
-    "THREAD_COUNT",
-    "LOG_LEVEL",
-)
+# The interface's event keys (spec/interface.md). Its environment variables are
+# INTERFACE_ENV_VARS: some are read by github_client (the key sources) rather
+# than datalogger/config.py, and all must be documented whoever reads them.
 SPEC_EVENT_KEYS = ("org", "write_to_s3", "collections", "output_prefix")
 
 BUILTIN_EXCEPTIONS = frozenset(
@@ -213,7 +201,7 @@ def test_every_error_class_is_explained_on_operations_page(name: str) -> None:
 def config_env_vars() -> set[str]:
     path = ROOT / "datalogger" / "config.py"
     names = env_var_names(path.read_text(encoding="utf-8")) if path.exists() else set()
-    return names | set(SPEC_ENV_VARS)
+    return names | set(INTERFACE_ENV_VARS)
 
 
 def config_json_keys() -> set[str]:

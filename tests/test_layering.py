@@ -15,22 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract import REPO_ROOT
+from tests.contract import INTERFACE_ENV_VARS, REPO_ROOT
 
-ENV_VARIABLES = (
-    "GITHUB_ORG",
-    "GITHUB_APP_CLIENT_ID",
-    "GITHUB_APP_PRIVATE_KEY",
-    "GITHUB_APP_PRIVATE_KEY_FILE",
-    "AWS_SECRET_NAME",
-    "GITHUB_API_URL",
-    "S3_BUCKET",
-    "WRITE_TO_S3",
-    "OUTPUT_DIR",
-    "CONFIG_PATH",
-    "THREAD_COUNT",
-    "LOG_LEVEL",
-)
 # Modules a pure policy module may not import (I/O, clocks, processes, networks).
 IO_MODULES = {
     "os",
@@ -110,7 +96,7 @@ def test_github_client_knows_no_boto3_and_no_environment_variable(path: Path) ->
     imported = roots(imported_modules(path))
     assert not imported & {"boto3", "botocore"}, path
     text = path.read_text(encoding="utf-8")
-    named = [name for name in ENV_VARIABLES if re.search(rf"\b{name}\b", text)]
+    named = [name for name in INTERFACE_ENV_VARS if re.search(rf"\b{name}\b", text)]
     assert named == [], (path, named)
     assert not re.search(r"\benviron\b|getenv", text), path
 
