@@ -42,22 +42,10 @@ from tests.fixtures.org60 import (
     build_org60,
     expected_repositories,
     repo,
+    unreadable_unknown,
 )
 
 Factory = Callable[..., FakeGitHub]
-# What one unreadable repository's record leaves unknown: every check read through GraphQL.
-GRAPHQL_CHECKS = {
-    "inactive",
-    "unprotected_branches",
-    "unsigned_commits",
-    "readme_missing",
-    "pirr_missing",
-    "gitignore_missing",
-    "external_pr",
-    "dependabot_disabled",
-    "codeowners_missing",
-    "point_of_contact_missing",
-}
 SETTINGS = RepositorySettings(INACTIVITY_YEARS, SIGNED_COMMIT_NUMBER, thread_count=4)
 
 
@@ -208,8 +196,8 @@ def test_a_repository_deleted_during_the_run_is_named(fake_github: Factory) -> N
     (warning,) = result.warnings
     assert f"{ORG}/readme-rst" in warning and "NOT_FOUND twice" in warning
     record = next(r for r in result.records if r["name"] == "readme-rst")
-    assert set(record["unknown"]) == GRAPHQL_CHECKS
-    assert all(record["checklist"][check] for check in GRAPHQL_CHECKS)  # fail-closed
+    assert set(record["unknown"]) == unreadable_unknown(record["type"])
+    assert all(record["checklist"][check] for check in record["unknown"])  # fail-closed
     assert len(result.records) == len(expected_repositories())
 
 

@@ -23,7 +23,13 @@ from tests.fake_github import FakeGitHub, Faults
 from tests.fake_github.auth import DEFAULT_PERMISSIONS
 from tests.fake_github.model import Organization
 from tests.fake_github.samples import generated_org
-from tests.fixtures.org60 import ORG, build_org60, expected_repositories, repo
+from tests.fixtures.org60 import (
+    ORG,
+    build_org60,
+    expected_repositories,
+    repo,
+    unreadable_unknown,
+)
 from tests.runtime_support import RUN_START, handler_env, json_log_lines
 
 Factory = Callable[..., FakeGitHub]
@@ -33,19 +39,6 @@ ADMIN_CHECKS = [
     "secret_scanning_disabled",
     "unprotected_branches",
 ]
-GRAPHQL_CHECKS = {
-    "inactive",
-    "unprotected_branches",
-    "unsigned_commits",
-    "readme_missing",
-    "pirr_missing",
-    "license_missing",
-    "gitignore_missing",
-    "external_pr",
-    "dependabot_disabled",
-    "codeowners_missing",
-    "point_of_contact_missing",
-}
 
 
 def without(*keys: str) -> dict[str, str]:
@@ -199,10 +192,7 @@ def test_unreadable_repositories_are_written_with_unknowns(
     assert sorted(records) == sorted(reference)
     for name in ("readme-rst", "Bad_Name"):
         unknown = set(records[name]["unknown"])
-        applicable = GRAPHQL_CHECKS - (
-            {"license_missing"} if records[name]["type"] != "PUBLIC" else {"pirr_missing"}
-        )
-        assert unknown == applicable, name
+        assert unknown == unreadable_unknown(records[name]["type"]), name
         assert all(records[name]["checklist"][check] for check in unknown)
     for name, record in records.items():
         if name not in ("readme-rst", "Bad_Name"):
