@@ -70,21 +70,11 @@ def repos_path(org: str) -> str:
 
 
 def list_repositories(client: Paginator, org: str) -> list[RepoListing]:
-    """Every repository of ``org`` (every page, archived included), in GitHub's order."""
-    path = repos_path(org)
-    params = {"type": "all", "per_page": 100}
-    listings = [
-        listing_from_rest(item, f"GET {path}")
-        for item in client.paginate(path, params, fan_out=PAGE_FAN_OUT)
-    ]
-    names = [listing.name.lower() for listing in listings]
-    if len(set(names)) != len(names):
-        raise UnexpectedAnswerError(
-            f"GET {path}: the listing named a repository twice (pages shifted while "
-            "repositories were created or deleted); run again"
-        )
-    logger.info("repository inventory listed", extra={"org": org, "repositories": len(listings)})
-    return listings
+    """Every repository of ``org`` (every page, archived included), in GitHub's order:
+    :func:`feed_repositories` read to its end."""
+    feed = InventoryFeed()
+    feed_repositories(client, org, feed)
+    return list(feed)
 
 
 def optional(repo: Mapping[str, Any], key: str) -> Any:

@@ -35,11 +35,6 @@ def age_in_days(created_at: str, now: datetime) -> int:
     return (now - parse_github_time(created_at)) // _ONE_DAY
 
 
-def is_older_than(created_at: str, threshold_days: int, now: datetime) -> bool:
-    """Whether the whole-day age is strictly greater than ``threshold_days``."""
-    return age_in_days(created_at, now) > threshold_days
-
-
 def overdue(state: str, created_at: str, threshold_days: int, now: datetime) -> Overdue | None:
     """The age and days overdue of an open alert past its threshold; None otherwise."""
     if state != OPEN:
